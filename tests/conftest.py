@@ -1,0 +1,68 @@
+"""Shared fixtures: real MNIST through MNIST_DATA_DIR, and synthetic IDX files."""
+
+import gzip
+import os
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from src import mnist
+
+SHARED_MNIST = Path(__file__).resolve().parent.parent.parent / "shared" / "mnist"
+
+
+def write_idx(path, array, magic=None, gz=None):
+    """Write `array` (uint8) as an IDX file; gzipped if the name ends in .gz."""
+    array = np.asarray(array, dtype=np.uint8)
+    if magic is None:
+        magic = 0x0800 + array.ndim
+    raw = struct.pack(">I", magic) + b"".join(struct.pack(">I", d) for d in array.shape) + array.tobytes()
+    path = Path(path)
+    path.write_bytes(gzip.compress(raw) if (gz if gz is not None else path.suffix == ".gz") else raw)
+    return path
+
+
+def write_fake_mnist(folder, n_train=50, n_test=20, gz=True, seed=0):
+    """Four small, valid (but not canonical) MNIST-format files in `folder`."""
+    rng = np.random.default_rng(seed)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    suffix = ".gz" if gz else ""
+    arrays = {
+        "train-images-idx3-ubyte": rng.integers(0, 256, (n_train, 28, 28)),
+        "train-labels-idx1-ubyte": np.arange(n_train) % 10,
+        "t10k-images-idx3-ubyte": rng.integers(0, 256, (n_test, 28, 28)),
+        "t10k-labels-idx1-ubyte": np.arange(n_test) % 10,
+    }
+    for name, array in arrays.items():
+        write_idx(folder / f"{name}{suffix}", array)
+    return arrays
+
+
+@pytest.fixture(autouse=True)
+def _fresh_mnist_memory_cache():
+    """Forget what a test decoded (its tmp_path files); keep real MNIST decoded once."""
+    saved = dict(mnist._loaded)
+    yield
+    mnist._loaded.clear()
+    mnist._loaded.update(saved)
+
+
+@pytest.fixture(scope="session")
+def mnist_dir():
+    """The folder with the real MNIST files (MNIST_DATA_DIR, else ../shared/mnist).
+
+    In CI (CI=true) a test that needs real MNIST fails when it cannot read
+    it; elsewhere it is skipped with a note on how to provide the data.
+    """
+    folder = Path(os.environ.get(mnist.ENV_VAR) or SHARED_MNIST)
+    try:
+        mnist.load_mnist(folder, download_missing=False)
+    except mnist.MNISTError as err:
+        message = f"real MNIST is needed and could not be read: {err}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(f"{message}\nSet {mnist.ENV_VAR} to a folder holding the four MNIST files.")
+    return folder

@@ -204,7 +204,7 @@ def download(name, cache_dir=CACHE_DIR, mirrors=MIRRORS, sha256=None):
 _loaded = {}  # resolved path -> (array, digest): decoded once per process
 
 
-def load_mnist(data_dir=None, download_missing=True, mirrors=MIRRORS, checksums=RAW_SHA256,
+def load_mnist(data_dir=None, download_missing=True, mirrors=None, checksums=RAW_SHA256,
                cache_dir=None):
     """Load the four MNIST files as uint8 arrays.
 
@@ -212,6 +212,7 @@ def load_mnist(data_dir=None, download_missing=True, mirrors=MIRRORS, checksums=
     download_missing: download files found nowhere into the cache.
     checksums:        file name -> SHA-256 of its decompressed bytes; None
                       skips the check (for synthetic files in tests).
+    mirrors:          base URLs to download from (default: MIRRORS).
     cache_dir:        where downloads go (default: data/mnist/ in the repository).
     Returns (train_images [60000, 28, 28], train_labels [60000],
              test_images [10000, 28, 28], test_labels [10000]), read-only uint8.
@@ -226,7 +227,7 @@ def load_mnist(data_dir=None, download_missing=True, mirrors=MIRRORS, checksums=
                 errors.append(f"{name}: downloading is switched off")
                 continue
             try:
-                paths[name] = download(name, dirs[-1], mirrors)
+                paths[name] = download(name, dirs[-1], mirrors or MIRRORS)
             except MNISTError as err:
                 errors.append(str(err))
         if errors:

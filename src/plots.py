@@ -1,0 +1,163 @@
+"""Figures from histories and weights, saved as PNG atomically.
+
+Matplotlib's non-interactive Agg backend is selected before pyplot is
+imported, so no script ever opens or waits for a window.
+"""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from .fileio import atomic_path  # noqa: E402
+
+
+def save_figure(fig, path):
+    """Write `fig` to `path` as PNG (atomically) and close it."""
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+    finally:
+        plt.close(fig)
+    return path
+
+
+def _xy(series):
+    steps = np.fromiter(series.keys(), dtype=float, count=len(series))
+    values = np.fromiter(series.values(), dtype=float, count=len(series))
+    return steps, values
+
+
+def plot_smoothed(ax, series, label, points_to_average=10, color=None):
+    """Mean of every `points_to_average` consecutive steps, with a +-1 std band."""
+    steps, values = _xy(series)
+    n = len(values) // points_to_average * points_to_average
+    if n == 0:  # too short to average: plot it as it is
+        ax.plot(steps, values, label=label, color=color)
+        return
+    windows = values[:n].reshape(-1, points_to_average)
+    centre = steps[:n].reshape(-1, points_to_average).mean(axis=1)
+    mean, std = windows.mean(axis=1), windows.std(axis=1)
+    (line,) = ax.plot(centre, mean, label=f"{label} (mean of {points_to_average} steps)", color=color)
+    ax.fill_between(centre, mean - std, mean + std, alpha=0.25, color=line.get_color(), lw=0,
+                    label=f"{label} ±1 std")
+
+
+def plot_series(ax, series, label, **kwargs):
+    ax.plot(*_xy(series), label=label, **kwargs)
+
+
+def _finish(ax, title, xlabel, ylabel, ylim=None):
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if ylim:
+        ax.set_ylim(*ylim)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+
+
+def _mark_stop(ax, run):
+    if run.get("stop_step") is not None:
+        ax.axvline(run["stop_step"], color="grey", ls=":", lw=1)
+        ax.annotate(f"early stop, epoch {run['stop_epoch']}", (run["stop_step"], 1), xycoords=("data", "axes fraction"),
+                    xytext=(-4, -12), textcoords="offset points", ha="right", fontsize=8, color="grey")
+
+
+def loss_figure(runs, title, ylim=None, smooth=True):
+    """Training loss (smoothed, with band) and validation loss of each run.
+
+    runs: {label: run record with 'train_loss' and 'val_loss' step -> value}.
+    """
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for i, (label, run) in enumerate(runs.items()):
+        color = f"C{2 * i}"
+        if smooth:
+            plot_smoothed(ax, run["train_loss"], f"training loss{label}", color=color)
+        else:
+            plot_series(ax, run["train_loss"], f"training loss{label}", color=color, lw=0.6, alpha=0.8)
+        plot_series(ax, run["val_loss"], f"validation loss{label}", color=f"C{2 * i + 1}")
+        _mark_stop(ax, run)
+    _finish(ax, title, "training step", "cross-entropy loss", ylim)
+    return fig
+
+
+def accuracy_figure(runs, title, ylim=None, train=True, mark_stops=True):
+    """Accuracy on the training and validation sets of each run, against step."""
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for i, (label, run) in enumerate(runs.items()):
+        if train:
+            plot_series(ax, run["train_accuracy"], f"training accuracy{label}", color=f"C{2 * i}")
+        plot_series(ax, run["val_accuracy"], f"validation accuracy{label}", color=f"C{2 * i + 1 if train else i}")
+        if mark_stops:
+            _mark_stop(ax, run)
+    _finish(ax, title, "training step", "accuracy", ylim)
+    return fig
+
+
+def weight_images_figure(weights_by_label, title):
+    """One row of ten 28x28 weight images per entry (the bias row left out).
+
+    weights_by_label: {row label: w [785, 10]}. Each row shares one symmetric
+    colour scale, so grey is 0 and the rows' contrast can be compared.
+    """
+    rows = len(weights_by_label)
+    fig, axes = plt.subplots(rows, 10, figsize=(10, 1.15 * rows + 0.4), squeeze=False)
+    for r, (label, w) in enumerate(weights_by_label.items()):
+        images = w[:-1].T.reshape(10, 28, 28)
+        scale = float(np.abs(images).max()) or 1.0
+        for digit, ax in enumerate(axes[r]):
+            ax.imshow(images[digit], cmap="gray", vmin=-scale, vmax=scale)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if r == 0:
+                ax.set_title(str(digit))
+        axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
+    fig.suptitle(title)
+    return fig
+
+
+def norms_figure(lambdas, norms, title):
+    """L2 norm of the final weights against lambda, log x-axis (lambda > 0)."""
+    lambdas, norms = np.asarray(lambdas, float), np.asarray(norms, float)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    positive = lambdas > 0
+    order = np.argsort(lambdas[positive])
+    ax.plot(lambdas[positive][order], norms[positive][order], "o-", label="lambda > 0")
+    if (~positive).any():
+        ax.axhline(norms[~positive][0], color="C1", ls="--", label=f"lambda = 0: {norms[~positive][0]:.1f}")
+    ax.set_xscale("log")
+    for lam, norm in zip(lambdas[positive], norms[positive]):
+        ax.annotate(f"{norm:.1f}", (lam, norm), xytext=(4, 4), textcoords="offset points", fontsize=8)
+    _finish(ax, title, "L2 regularisation strength lambda (log scale)", "||w||_2 of the final weights")
+    return fig
+
+
+def confusion_matrix_figure(matrix, title):
+    """Counts of true digit (rows) against predicted digit (columns)."""
+    fig, ax = plt.subplots(figsize=(6.2, 5.6))
+    ax.imshow(matrix, cmap="Blues")
+    threshold = matrix.max() / 2
+    for (i, j), count in np.ndenumerate(matrix):
+        ax.text(j, i, str(count), ha="center", va="center", fontsize=8,
+                color="white" if count > threshold else "black")
+    ax.set_xticks(range(10))
+    ax.set_yticks(range(10))
+    ax.set_xlabel("predicted digit")
+    ax.set_ylabel("true digit")
+    ax.set_title(title)
+    return fig
+
+
+def misclassified_figure(images, true, predicted, confidence, title, columns=8):
+    """A grid of images [M, 28, 28], each titled 'true -> predicted (p)'."""
+    rows = max(1, -(-len(images) // columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(1.45 * columns, 1.65 * rows + 0.4), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, image, t, p, c in zip(axes.flat, images, true, predicted, confidence):
+        ax.imshow(image, cmap="gray_r")
+        ax.set_title(f"{t} -> {p} ({c:.2f})", fontsize=8)
+    fig.suptitle(title)
+    return fig

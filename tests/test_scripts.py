@@ -1,0 +1,116 @@
+"""The task scripts end to end, with small sizes, into tmp_path."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib.image
+import pytest
+
+import task2
+import task2a
+import task3
+import task3a
+import task4
+from src.cli import report_checks, run
+
+ROOT = Path(__file__).resolve().parent.parent
+SMALL = ["--train-size", "1500", "--val-size", "300", "--epochs", "2", "--quiet"]
+SERIES = {"train_loss", "val_loss", "train_accuracy", "val_accuracy"}
+RUN_KEYS = SERIES | {"test_accuracy", "epochs_run", "early_stopped", "stop_epoch", "seconds", "final"}
+FIGURES = {
+    task2: ["task2b_binary_train_loss.png", "task2c_binary_train_accuracy.png",
+            "task2e_train_loss_with_shuffle.png", "task2e_train_accuracy_shuffle_difference.png"],
+    task3: ["task3b_softmax_train_loss.png", "task3c_softmax_train_accuracy.png",
+            "task3d_softmax_train_accuracy_overfitting.png"],
+    task4: ["task4b_softmax_weight.png", "task4c_l2_reg_accuracy.png", "task4e_l2_reg_norms.png"],
+}
+
+
+def exit_code(module, argv):
+    """Run a script's main as the shell would (through src.cli.run); its exit code."""
+    with pytest.raises(SystemExit) as exit_info:
+        run(lambda: module.main(argv))
+    return exit_info.value.code
+
+
+def run_script(module, out_dir, mnist_dir, *extra):
+    return exit_code(module, ["--data-dir", str(mnist_dir), "--out-dir", str(out_dir), *SMALL, *extra])
+
+
+def without_seconds(data):
+    for run in data["runs"].values():
+        run.pop("seconds")
+    return data
+
+
+@pytest.mark.parametrize("module", [task2, task3, task4], ids=lambda m: m.__name__)
+def test_script_writes_valid_figures_and_metrics(module, mnist_dir, tmp_path):
+    assert run_script(module, tmp_path, mnist_dir) == 0
+    for name in FIGURES[module]:
+        image = matplotlib.image.imread(tmp_path / name)
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert image.ndim == 3 and image.shape[0] > 200 and image.shape[1] > 300
+    data = json.loads((tmp_path / f"{module.__name__}.json").read_text())
+    assert set(data) >= {"settings", "runs"}
+    for name, run in data["runs"].items():
+        assert RUN_KEYS <= set(run), name
+        for key in SERIES:
+            assert len(run[key]["steps"]) == len(run[key]["values"]) > 0
+        assert 0 <= run["test_accuracy"] <= 1 and run["epochs_run"] <= 4
+        assert isinstance(run["early_stopped"], bool)
+        assert run["stop_epoch"] is None or run["stop_epoch"] <= run["epochs_run"]
+        settings = data["settings"][name]
+        assert settings["seed"] == 0 and settings["train_size"] == 1500 and settings["batch_size"] == 128
+        if module is task4:
+            assert run["weight_l2_norm"] > 0 and run["l2_reg_lambda"] in task4.LAMBDAS
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary files left
+
+
+def test_same_seed_gives_identical_metrics(mnist_dir, tmp_path):
+    for out in ("a", "b"):
+        assert run_script(task3, tmp_path / out, mnist_dir, "--seed", "5") == 0
+    a, b = (without_seconds(json.loads((tmp_path / out / "task3.json").read_text())) for out in ("a", "b"))
+    assert a == b  # wall-clock seconds aside, bit for bit
+
+
+@pytest.mark.parametrize("flags", [["--epochs", "0"], ["--train-size", "ten"], ["--seed", "-1"],
+                                   ["--no-such-flag"], ["--val-size", "1.5"]])
+def test_bad_flags_exit_2_with_one_clear_line(flags, tmp_path):
+    result = subprocess.run([sys.executable, "task3.py", "--out-dir", str(tmp_path), *flags],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("task3.py: error:")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_impossible_size_exits_1_with_the_reason(mnist_dir, tmp_path, capsys):
+    assert run_script(task2, tmp_path, mnist_dir, "--val-size", "10000") == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: val_size must be between 1 and 9999") and len(err.strip().splitlines()) == 1
+
+
+def test_missing_data_exits_1_naming_where_it_looked(tmp_path, monkeypatch, capsys):
+    from src import mnist
+    monkeypatch.delenv(mnist.ENV_VAR, raising=False)
+    monkeypatch.setattr(mnist, "CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setattr(mnist, "MIRRORS", ("http://127.0.0.1:9/",))  # no real internet in tests
+    assert exit_code(task2a, ["--data-dir", str(tmp_path / "none")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: MNIST files not found")
+    assert str(tmp_path / "none") in err and "http://127.0.0.1:9/train-images-idx3-ubyte.gz" in err
+
+
+def test_gradient_check_scripts_pass_on_real_images(mnist_dir, capsys):
+    assert task2a.main(["--data-dir", str(mnist_dir)]) == 0
+    assert task3a.main(["--data-dir", str(mnist_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "FAIL" not in out and out.count("PASS") == 5 + 6
+    assert "all 6 checks passed" in out
+
+
+def test_a_failing_check_is_named_and_exits_1(capsys):
+    assert report_checks([("a", True, ""), ("gradient of w", False, "error 1")], "title") == 1
+    assert "1 of 2 checks failed: gradient of w" in capsys.readouterr().out

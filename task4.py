@@ -11,7 +11,6 @@ Writes to --out-dir:
     task4.json
 """
 
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +31,7 @@ def main(argv=None):
     runs, weights, settings = {}, {}, {}
     for lam in LAMBDAS:
         name = f"lambda_{lam:g}"
-        settings[name] = replace(base)
+        settings[name] = base
         runs[name], model = train_run(make_model("softmax", lam), data, base, verbose_wanted(args))
         weights[lam] = model.w
         r = runs[name]

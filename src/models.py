@@ -63,6 +63,11 @@ class LinearModel:
         """X: [N, num_features] in [-1, 1] -> probabilities y_hat: [N, num_outputs]."""
         return self.activation(self.logits(X))
 
+    def forward_with_loss(self, X, targets):
+        """(y_hat, C): a training step's outputs and cross-entropy from one product X w."""
+        z = self.logits(X)
+        return self.activation(z), cross_entropy_loss_from_logits(targets, z)
+
     def backward(self, X, outputs, targets):
         """Store dJ/dw, the batch mean, in self.grad.
 
@@ -73,7 +78,8 @@ class LinearModel:
         if targets.shape != outputs.shape:
             raise ValueError(f"targets must have shape {outputs.shape}, got {targets.shape}.")
         error = targets.astype(outputs.dtype, copy=False) - outputs  # y - y_hat
-        self.grad = -(X.T @ error) / len(X)
+        self.grad = X.T @ error
+        self.grad *= -1 / len(X)
         if self.l2_reg_lambda:
             self.grad += self.l2_reg_lambda * self.w  # dR/dw = w, element-wise
         return self.grad
@@ -112,6 +118,21 @@ class SoftmaxModel(LinearModel):
 
     def activation(self, z):
         return softmax(z)
+
+    def forward_with_loss(self, X, targets):
+        # One exp serves both: with z shifted by its row maximum and
+        # s = sum_k e^z_k, softmax is e^z / s and the cross-entropy is
+        # mean_n sum_k y_k (log s - z_k). Same values as forward() and
+        # cross_entropy_loss_from_logits(), half the passes over the batch.
+        z = self.logits(X)
+        if targets.shape != z.shape:
+            raise ValueError(f"targets must have shape {z.shape}, got {targets.shape}.")
+        z -= z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        s = e.sum(axis=1, keepdims=True)
+        loss = float(np.vdot(targets, np.log(s) - z)) / len(X)
+        e /= s
+        return e, loss
 
     def predict(self, X):
         return np.argmax(self.logits(X), axis=1)

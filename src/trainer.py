@@ -31,8 +31,19 @@ def _labels(targets):
 
 
 def _predict(z_T):
-    """Class per column of transposed logits z^T [K, N]: z >= 0 (sigmoid >= 0.5) or argmax."""
-    return (z_T[0] >= 0).astype(np.int64) if len(z_T) == 1 else np.argmax(z_T, axis=0)
+    """Class per column of transposed logits z^T [K, N]: z >= 0 (sigmoid >= 0.5) or argmax.
+
+    The argmax is taken as K whole-row comparisons, the first maximum
+    winning as in np.argmax: on a C-ordered [K, N] array that is several
+    times faster than np.argmax(axis=0), a strided walk down each column.
+    """
+    if len(z_T) == 1:
+        return (z_T[0] >= 0).astype(np.int64)
+    best = z_T.max(axis=0)
+    predicted = np.full(z_T.shape[1], len(z_T) - 1)
+    for k in range(len(z_T) - 2, -1, -1):
+        predicted[z_T[k] == best] = k
+    return predicted
 
 
 def accuracy(model, X, targets):
@@ -124,30 +135,35 @@ class Trainer:
         self.num_steps_per_val = max(1, len(self.loader) // 5)
         self.verbose = verbose
         # The validation checks stream the whole training set 5 times per
-        # epoch. A transposed, contiguous copy makes that product w^T X^T,
-        # which BLAS runs faster than X w for a thin w (10 columns); the
-        # class labels are taken out of the targets once, not every check.
+        # epoch: most of the schedule's memory traffic. A transposed,
+        # contiguous copy makes that product w^T X^T, and w^T is padded with
+        # zero rows to a multiple of 8, the row blocking of BLAS's float
+        # kernels: together ~1.7x faster than X w with 10 columns. The class
+        # labels are taken out of the targets once, not every check.
         self._X_train_T = np.ascontiguousarray(X_train.T)
         self._X_val_T = np.ascontiguousarray(X_val.T)
+        k = model.w.shape[1]
+        self._w_T = np.zeros((k if k == 1 else -(-k // 8) * 8, model.w.shape[0]), dtype=model.w.dtype)
         self._train_labels = _labels(self.Y_train)
         self._val_labels = _labels(self.Y_val)
 
     def train_step(self, X_batch, Y_batch):
         """One SGD step; returns the batch's cross-entropy before the update."""
         model = self.model
-        z = model.logits(X_batch)
-        loss = cross_entropy_loss_from_logits(Y_batch, z)
-        model.backward(X_batch, model.activation(z), Y_batch)
+        outputs, loss = model.forward_with_loss(X_batch, Y_batch)
+        model.backward(X_batch, outputs, Y_batch)
         model.w -= self.learning_rate * model.grad
         return loss
 
     def validation_step(self):
         """(validation loss, training accuracy, validation accuracy)."""
-        w_T = self.model.w.T
-        z_val = (w_T @ self._X_val_T).T
-        val_loss = cross_entropy_loss_from_logits(self.Y_val, z_val)
-        val_accuracy = float(np.mean(_predict(z_val.T) == self._val_labels))
-        train_accuracy = float(np.mean(_predict(w_T @ self._X_train_T) == self._train_labels))
+        k = self.model.w.shape[1]
+        self._w_T[:k] = self.model.w.T
+        z_val_T = (self._w_T @ self._X_val_T)[:k]
+        val_loss = cross_entropy_loss_from_logits(self.Y_val, z_val_T.T)
+        val_accuracy = float(np.mean(_predict(z_val_T) == self._val_labels))
+        z_train_T = (self._w_T @ self._X_train_T)[:k]
+        train_accuracy = float(np.mean(_predict(z_train_T) == self._train_labels))
         return val_loss, train_accuracy, val_accuracy
 
     def train(self, num_epochs):

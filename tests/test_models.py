@@ -159,3 +159,12 @@ def test_numerical_gradient_restores_weights_and_matches_a_quadratic():
 def test_property_analytic_gradient_matches_finite_differences(n, features, seed, scale, l2, binary):
     model, X, Y = problem(BinaryModel if binary else SoftmaxModel, n, features, seed, scale, l2)
     assert gradient_check(model, X, Y, epsilon=1e-4).max_abs_error < 1e-7
+
+
+@pytest.mark.parametrize("model_cls", [BinaryModel, SoftmaxModel])
+def test_forward_with_loss_equals_forward_and_loss(model_cls):
+    from src.losses import cross_entropy_loss_from_logits
+    model, X, Y = problem(model_cls, n=50, features=785, weight_scale=0.3)
+    outputs, loss = model.forward_with_loss(X, Y)
+    assert np.allclose(outputs, model.forward(X), rtol=1e-13, atol=0)
+    assert loss == pytest.approx(cross_entropy_loss_from_logits(Y, model.logits(X)), rel=1e-13)

@@ -6,7 +6,9 @@ Mini-batch SGD (lr 0.01, batch 128, 50 epochs, shuffling) with early
 stopping (patience 10); then twice the epochs with early stopping off, to
 show overfitting (3d). Writes to --out-dir:
     task3b_softmax_train_loss.png, task3c_softmax_train_accuracy.png,
-    task3d_softmax_train_accuracy_overfitting.png, task3.json
+    task3d_softmax_train_accuracy_overfitting.png,
+    task3_confusion_matrix.png, task3_misclassified.png (on the held-out test images),
+    task3.json
 """
 
 from dataclasses import replace
@@ -15,6 +17,7 @@ from pathlib import Path
 from src import plots
 from src.cli import parser, run
 from src.experiment import Settings, make_model, softmax_dataset, train_run, verbose_wanted, write_metrics
+from src.trainer import confusion_matrix, most_confident_mistakes
 
 
 def main(argv=None):
@@ -27,9 +30,9 @@ def main(argv=None):
     settings = {"softmax": main_settings,
                 "softmax_overfitting": replace(main_settings, max_epochs=2 * args.epochs,
                                                early_stopping_patience=None)}
-    runs = {}
+    runs, models = {}, {}
     for name, s in settings.items():
-        runs[name], _ = train_run(make_model("softmax"), data, s, verbose_wanted(args))
+        runs[name], models[name] = train_run(make_model("softmax"), data, s, verbose_wanted(args))
         r = runs[name]
         when = f"early stopping fired in epoch {r['stop_epoch']}" if r["early_stopped"] else "no early stop"
         print(f"task 3, {name}: {r['epochs_run']} epochs, {when}; val accuracy "
@@ -44,8 +47,19 @@ def main(argv=None):
                                             "3d: twice the epochs, early stopping off",
                                             ylim=(0.85, 0.95)),
                       out / "task3d_softmax_train_accuracy_overfitting.png")
-    write_metrics(out / "task3.json", settings, runs)
-    print(f"wrote 3 figures and task3.json to {out}/")
+
+    model, labels = models["softmax"], data.Y_test.argmax(axis=1)
+    matrix = confusion_matrix(labels, model.predict(data.X_test))
+    plots.save_figure(plots.confusion_matrix_figure(matrix, f"softmax regression on {len(labels)} held-out test images"),
+                      out / "task3_confusion_matrix.png")
+    idx, predicted, confidence = most_confident_mistakes(model, data.X_test, labels)
+    plots.save_figure(plots.misclassified_figure(data.test_images[idx].reshape(-1, 28, 28), labels[idx], predicted,
+                                                 confidence, "the most confident mistakes: true -> predicted (p)"),
+                      out / "task3_misclassified.png")
+    write_metrics(out / "task3.json", settings, runs, confusion_matrix=matrix.tolist(),
+                  misclassified=[{"test_index": int(i), "true": int(labels[i]), "predicted": int(p),
+                                  "probability": float(c)} for i, p, c in zip(idx, predicted, confidence)])
+    print(f"wrote 5 figures and task3.json to {out}/")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ import numpy as np
 
 from src import plots
 from src.cli import parser, run
-from src.experiment import Settings, make_model, softmax_dataset, train_run, verbose_wanted, write_metrics
+from src.experiment import (Settings, make_model, softmax_dataset, train_run, verbose_wanted,
+                            weight_roughness, write_metrics)
 
 LAMBDAS = (0.0, 2.0, 0.2, 0.02, 0.002)
 
@@ -37,6 +38,7 @@ def main(argv=None):
         r = runs[name]
         r["l2_reg_lambda"] = lam
         r["weight_l2_norm"] = float(np.linalg.norm(model.w.astype(np.float64)))
+        r["weight_roughness"] = weight_roughness(model.w)
         print(f"task 4, lambda = {lam:<5g}: {r['epochs_run']} epochs, val accuracy {r['final']['val_accuracy']:.4f}, "
               f"test accuracy {r['test_accuracy']:.4f}, ||w|| = {r['weight_l2_norm']:.2f} ({r['seconds']:.1f} s)")
 

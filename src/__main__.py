@@ -31,7 +31,11 @@ def main(argv=None):
         if code:
             print(f"{script} failed with exit code {code}; stopping.", file=sys.stderr)
             return code
-    print(f"\nall task scripts done in {time.perf_counter() - start:.1f} s; figures in {args.out_dir}/")
+    from .report import build_report  # after the scripts: it reads what they wrote
+
+    report = build_report(args.out_dir)
+    print(f"\nall task scripts done in {time.perf_counter() - start:.1f} s; figures in {args.out_dir}/, "
+          f"report in {report}")
     return 0
 
 

@@ -84,6 +84,17 @@ def train_run(model, data, settings, verbose=False):
     return record, model
 
 
+def weight_roughness(w):
+    """How speckled the weight images are: the mean absolute difference between
+    neighbouring pixels over the mean absolute weight (scale-free; 0 is flat).
+
+    w: [785, 10]; the bias row is left out.
+    """
+    images = w[:-1].T.reshape(-1, 28, 28).astype(np.float64)
+    neighbours = np.abs(np.diff(images, axis=1)).mean() + np.abs(np.diff(images, axis=2)).mean()
+    return float(neighbours / np.abs(images).mean())
+
+
 def make_model(kind, l2_reg_lambda=0.0):
     return {"binary": BinaryModel, "softmax": SoftmaxModel}[kind](l2_reg_lambda=l2_reg_lambda, dtype=DTYPE)
 

@@ -55,6 +55,26 @@ def accuracy(model, X, targets):
     return float(np.mean(model.predict(X) == _labels(targets)))
 
 
+def confusion_matrix(true, predicted, num_classes=10):
+    """Counts [num_classes, num_classes]: row = true class, column = predicted class."""
+    true, predicted = np.asarray(true, np.int64), np.asarray(predicted, np.int64)
+    counts = np.bincount(true * num_classes + predicted, minlength=num_classes**2)
+    return counts.reshape(num_classes, num_classes)
+
+
+def most_confident_mistakes(model, X, labels, count=24):
+    """Indices of the wrongly classified images with the highest predicted probability.
+
+    Returns (indices, predicted classes, their probabilities), most confident first.
+    """
+    probabilities = model.forward(X)
+    predicted = np.argmax(probabilities, axis=1)
+    confidence = probabilities[np.arange(len(X)), predicted]
+    wrong = np.flatnonzero(predicted != labels)
+    order = wrong[np.argsort(-confidence[wrong], kind="stable")][:count]
+    return order, predicted[order], confidence[order]
+
+
 def evaluate(model, X, targets):
     """(cross-entropy loss, accuracy) in one pass over X."""
     z = model.logits(X)
@@ -102,6 +122,7 @@ class History:
     val_loss: dict = field(default_factory=dict)  # every validation check
     train_accuracy: dict = field(default_factory=dict)  # whole training set
     val_accuracy: dict = field(default_factory=dict)
+    steps_per_epoch: int = 0
     epochs_run: int = 0
     early_stopped: bool = False
     stop_epoch: int | None = None  # 1-based epoch in which early stopping fired
@@ -180,7 +201,7 @@ class Trainer:
         return history
 
     def _train(self, num_epochs):
-        history, stopper, global_step = History(), self.early_stopping, 0
+        history, stopper, global_step = History(steps_per_epoch=len(self.loader)), self.early_stopping, 0
         for epoch in range(num_epochs):
             history.epochs_run = epoch + 1
             for X_batch, Y_batch in self.loader:

@@ -66,3 +66,19 @@ def mnist_dir():
             pytest.fail(message)
         pytest.skip(f"{message}\nSet {mnist.ENV_VAR} to a folder holding the four MNIST files.")
     return folder
+
+
+SMALL_RUN = ["--train-size", "1500", "--val-size", "300", "--epochs", "2", "--quiet"]
+
+
+@pytest.fixture(scope="session")
+def small_outputs(mnist_dir, tmp_path_factory):
+    """task2.py, task3.py and task4.py run once with small sizes into one folder."""
+    import task2
+    import task3
+    import task4
+
+    out = tmp_path_factory.mktemp("figures")
+    for module in (task2, task3, task4):
+        assert module.main(["--data-dir", str(mnist_dir), "--out-dir", str(out), *SMALL_RUN]) is None
+    return out

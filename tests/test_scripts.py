@@ -15,16 +15,16 @@ import task3
 import task3a
 import task4
 from src.cli import report_checks, run
+from tests.conftest import SMALL_RUN as SMALL
 
 ROOT = Path(__file__).resolve().parent.parent
-SMALL = ["--train-size", "1500", "--val-size", "300", "--epochs", "2", "--quiet"]
 SERIES = {"train_loss", "val_loss", "train_accuracy", "val_accuracy"}
 RUN_KEYS = SERIES | {"test_accuracy", "epochs_run", "early_stopped", "stop_epoch", "seconds", "final"}
 FIGURES = {
     task2: ["task2b_binary_train_loss.png", "task2c_binary_train_accuracy.png",
             "task2e_train_loss_with_shuffle.png", "task2e_train_accuracy_shuffle_difference.png"],
     task3: ["task3b_softmax_train_loss.png", "task3c_softmax_train_accuracy.png",
-            "task3d_softmax_train_accuracy_overfitting.png"],
+            "task3d_softmax_train_accuracy_overfitting.png", "task3_confusion_matrix.png", "task3_misclassified.png"],
     task4: ["task4b_softmax_weight.png", "task4c_l2_reg_accuracy.png", "task4e_l2_reg_norms.png"],
 }
 
@@ -47,8 +47,8 @@ def without_seconds(data):
 
 
 @pytest.mark.parametrize("module", [task2, task3, task4], ids=lambda m: m.__name__)
-def test_script_writes_valid_figures_and_metrics(module, mnist_dir, tmp_path):
-    assert run_script(module, tmp_path, mnist_dir) == 0
+def test_script_writes_valid_figures_and_metrics(module, small_outputs):
+    tmp_path = small_outputs
     for name in FIGURES[module]:
         image = matplotlib.image.imread(tmp_path / name)
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -66,6 +66,8 @@ def test_script_writes_valid_figures_and_metrics(module, mnist_dir, tmp_path):
         assert settings["seed"] == 0 and settings["train_size"] == 1500 and settings["batch_size"] == 128
         if module is task4:
             assert run["weight_l2_norm"] > 0 and run["l2_reg_lambda"] in task4.LAMBDAS
+    if module is task3:
+        assert sum(map(sum, data["confusion_matrix"])) == 10000 - 300
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary files left
 
 

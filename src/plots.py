@@ -17,7 +17,9 @@ def save_figure(fig, path):
     """Write `fig` to `path` as PNG (atomically) and close it."""
     try:
         with atomic_path(path) as tmp:
-            fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+            # The figures are made with layout="constrained", which fits labels
+            # in one drawing; bbox_inches="tight" would draw every figure twice.
+            fig.savefig(tmp, format="png", dpi=110)
     finally:
         plt.close(fig)
     return path
@@ -70,7 +72,7 @@ def loss_figure(runs, title, ylim=None, smooth=True):
 
     runs: {label: run record with 'train_loss' and 'val_loss' step -> value}.
     """
-    fig, ax = plt.subplots(figsize=(7, 4.2))
+    fig, ax = plt.subplots(figsize=(7, 4.2), layout="constrained")
     for i, (label, run) in enumerate(runs.items()):
         color = f"C{2 * i}"
         if smooth:
@@ -85,7 +87,7 @@ def loss_figure(runs, title, ylim=None, smooth=True):
 
 def accuracy_figure(runs, title, ylim=None, train=True, mark_stops=True):
     """Accuracy on the training and validation sets of each run, against step."""
-    fig, ax = plt.subplots(figsize=(7, 4.2))
+    fig, ax = plt.subplots(figsize=(7, 4.2), layout="constrained")
     for i, (label, run) in enumerate(runs.items()):
         if train:
             plot_series(ax, run["train_accuracy"], f"training accuracy{label}", color=f"C{2 * i}")
@@ -103,7 +105,12 @@ def weight_images_figure(weights_by_label, title):
     colour scale, so grey is 0 and the rows' contrast can be compared.
     """
     rows = len(weights_by_label)
-    fig, axes = plt.subplots(rows, 10, figsize=(10, 1.15 * rows + 0.4), squeeze=False)
+    height = 1.15 * rows + 0.7
+    # Fixed margins rather than a layout engine: 10 x rows axes make
+    # constrained layout slow, and this grid needs no fitting.
+    fig, axes = plt.subplots(rows, 10, figsize=(11, height), squeeze=False,
+                             gridspec_kw=dict(left=0.12, right=0.99, bottom=0.01, top=1 - 0.75 / height,
+                                              wspace=0.08, hspace=0.08))
     for r, (label, w) in enumerate(weights_by_label.items()):
         images = w[:-1].T.reshape(10, 28, 28)
         scale = float(np.abs(images).max()) or 1.0
@@ -121,7 +128,7 @@ def weight_images_figure(weights_by_label, title):
 def norms_figure(lambdas, norms, title):
     """L2 norm of the final weights against lambda, log x-axis (lambda > 0)."""
     lambdas, norms = np.asarray(lambdas, float), np.asarray(norms, float)
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
     positive = lambdas > 0
     order = np.argsort(lambdas[positive])
     ax.plot(lambdas[positive][order], norms[positive][order], "o-", label="lambda > 0")
@@ -136,7 +143,7 @@ def norms_figure(lambdas, norms, title):
 
 def confusion_matrix_figure(matrix, title):
     """Counts of true digit (rows) against predicted digit (columns)."""
-    fig, ax = plt.subplots(figsize=(6.2, 5.6))
+    fig, ax = plt.subplots(figsize=(6.2, 5.6), layout="constrained")
     ax.imshow(matrix, cmap="Blues")
     threshold = matrix.max() / 2
     for (i, j), count in np.ndenumerate(matrix):
@@ -153,7 +160,10 @@ def confusion_matrix_figure(matrix, title):
 def misclassified_figure(images, true, predicted, confidence, title, columns=8):
     """A grid of images [M, 28, 28], each titled 'true -> predicted (p)'."""
     rows = max(1, -(-len(images) // columns))
-    fig, axes = plt.subplots(rows, columns, figsize=(1.45 * columns, 1.65 * rows + 0.4), squeeze=False)
+    # Fixed margins rather than a layout engine (fast for many axes).
+    fig, axes = plt.subplots(rows, columns, figsize=(1.45 * columns, 1.65 * rows + 0.6), squeeze=False,
+                             gridspec_kw=dict(left=0.01, right=0.99, bottom=0.01, top=1 - 0.7 / (1.65 * rows + 0.6),
+                                              hspace=0.35, wspace=0.1))
     for ax in axes.flat:
         ax.axis("off")
     for ax, image, t, p, c in zip(axes.flat, images, true, predicted, confidence):

@@ -66,3 +66,11 @@ def test_missing_figure_names_the_script(report):
     (folder / "task4e_l2_reg_norms.png").unlink()
     with pytest.raises(ReportError, match=r"task4e_l2_reg_norms.png is missing: run `python task4.py"):
         build_report(folder)
+
+
+def test_report_command_exits_1_with_one_line_when_metrics_are_missing(tmp_path, capsys):
+    from src.report import main
+    assert main(["--figures-dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "task2.json is missing: run `python task2.py" in err[0]
+    assert not (tmp_path / "README.md").exists()

@@ -168,3 +168,29 @@ def test_softmax_trainer_on_real_mnist_beats_chance_clearly(mnist_dir):
     Y, Yv = one_hot_encode(s.Y_train, dtype=np.float32), one_hot_encode(s.Y_val, dtype=np.float32)
     history = Trainer(SoftmaxModel(dtype=np.float32), 0.01, 128, True, X, Y, Xv, Yv).train(5)
     assert history.val_accuracy[max(history.val_accuracy)] > 0.7  # chance is 0.1; measured ~0.8
+
+
+def test_progress_line_per_epoch_when_verbose(capsys):
+    trainer = make_trainer()
+    trainer.verbose = True
+    trainer.train(2)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[1].startswith("epoch    2  train loss ") and "val loss" in lines[1] and "val acc" in lines[1]
+
+
+def test_silent_unless_verbose(capsys):
+    make_trainer().train(2)
+    assert capsys.readouterr().err == ""
+
+
+def test_progress_only_on_a_terminal_and_never_with_quiet(monkeypatch):
+    import argparse
+    import sys
+
+    from src.experiment import verbose_wanted
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert verbose_wanted(argparse.Namespace(quiet=False))
+    assert not verbose_wanted(argparse.Namespace(quiet=True))
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    assert not verbose_wanted(argparse.Namespace(quiet=False))

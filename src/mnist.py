@@ -195,10 +195,26 @@ def download(name, cache_dir=CACHE_DIR, mirrors=MIRRORS, sha256=None):
             )
             return Path(path)
         except Exception as err:  # noqa: BLE001 - any failure means: next mirror
-            failures.append(f"{url} ({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''})")
-    raise MNISTError(
-        f"could not download {name}.gz from any mirror:\n  " + "\n  ".join(failures)
-    )
+            failures.append(f"{url}: {_why_download_failed(err)}")
+    raise MNISTError(f"could not download {name}.gz from any mirror:\n  " + "\n  ".join(failures))
+
+
+def _why_download_failed(err):
+    """A few words for a failed download, instead of requests' long traceback text."""
+    import requests
+
+    if isinstance(err, requests.HTTPError) and err.response is not None:
+        return f"HTTP {err.response.status_code}"
+    if isinstance(err, requests.ConnectionError):
+        return "could not connect (no network, or the host is down)"
+    if isinstance(err, requests.Timeout):
+        return "timed out"
+    if isinstance(err, requests.RequestException):
+        return f"the connection broke off ({type(err).__name__})"
+    if isinstance(err, ValueError) and "hash" in str(err).lower():
+        return "checksum mismatch: the download was corrupt and has been discarded"
+    text = str(err).splitlines()[0][:160] if str(err) else ""
+    return f"{type(err).__name__}: {text}"
 
 
 _loaded = {}  # resolved path -> (array, digest): decoded once per process

@@ -233,7 +233,7 @@ def test_missing_first_mirror_falls_back_to_second(serve, tmp_path):
     empty, full = serve([]), serve([archive])
     cache = tmp_path / "cache"
     digest = hashlib.sha256(archive.read_bytes()).hexdigest()
-    path = mnist.download("t10k-labels-idx1-ubyte", cache, mirrors=(empty, full), sha256=digest)
+    path = mnist.download("t10k-labels-idx1-ubyte", cache, mirrors=(empty, full), sha256=digest)  # 404, then 200
     assert path == cache / archive.name and path.read_bytes() == archive.read_bytes()
 
 
@@ -242,7 +242,7 @@ def test_bad_checksum_leaves_cache_empty(serve, tmp_path):
     cache = tmp_path / "cache"
     with pytest.raises(MNISTError, match="could not download t10k-labels-idx1-ubyte.gz") as err:
         mnist.download("t10k-labels-idx1-ubyte", cache, mirrors=(serve([archive]),), sha256="0" * 64)
-    assert "127.0.0.1" in str(err.value)
+    assert "127.0.0.1" in str(err.value) and "checksum mismatch" in str(err.value)
     assert not cache.exists() or list(cache.iterdir()) == []
 
 
@@ -267,6 +267,11 @@ def test_offline_error_names_every_place_and_url(tmp_path, monkeypatch):
     for place in ("arg", "env", "cache"):
         assert str(tmp_path / place) in message
     for name in mnist.FILE_NAMES:
-        assert f"{dead}{name}.gz" in message
+        assert f"{dead}{name}.gz: could not connect" in message
     assert mnist.ENV_VAR in message
     assert not (tmp_path / "cache").exists() or list((tmp_path / "cache").iterdir()) == []
+
+
+def test_missing_file_on_every_mirror_reports_http_404(serve, tmp_path):
+    with pytest.raises(MNISTError, match=r"t10k-labels-idx1-ubyte.gz: HTTP 404"):
+        mnist.download("t10k-labels-idx1-ubyte", tmp_path / "cache", mirrors=(serve([]),), sha256="0" * 64)

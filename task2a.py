@@ -18,8 +18,10 @@ def main(argv=None):
     split = load_binary_dataset(2, 3, seed=args.seed, data_dir=args.data_dir)
     X = pre_process_images(split.X_train)
     Y = split.Y_train.astype(np.float64)
+    pixels = X[:, :-1]
     checks = [
-        ("pre-processed pixels span [-1, 1]", X[:, :-1].min() == -1 and X[:, :-1].max() == 1, f"{X[:, :-1].min():g}..{X[:, :-1].max():g}"),
+        ("pre-processed pixels span [-1, 1]", pixels.min() == -1 and pixels.max() == 1,
+         f"{pixels.min():g}..{pixels.max():g}"),
         ("785 features (784 pixels + bias 1)", X.shape[1] == 785 and np.all(X[:, -1] == 1), f"shape {X.shape}"),
         ("zero weights give outputs of exactly 0.5", bool(np.all(BinaryModel().forward(X) == 0.5)), ""),
     ]

@@ -19,14 +19,17 @@ def main(argv=None):
     split = load_full_mnist(seed=args.seed, data_dir=args.data_dir)
     X = pre_process_images(split.X_train)
     Y = one_hot_encode(split.Y_train)
+    one_hot_ok = np.all(Y.sum(axis=1) == 1) and np.all(Y.argmax(axis=1) == split.Y_train[:, 0])
+    uniform = np.allclose(SoftmaxModel().forward(X), 0.1, rtol=0, atol=1e-15)
     checks = [
-        ("pre-processed pixels span [-1, 1], 785 features", X.shape[1] == 785 and X.min() == -1 and X.max() == 1, f"shape {X.shape}"),
-        ("one-hot targets: one 1 per row, at the label",
-         bool(np.all(Y.sum(axis=1) == 1) and np.all(Y.argmax(axis=1) == split.Y_train[:, 0])), f"shape {Y.shape}"),
-        ("zero weights give outputs of 1/10", bool(np.allclose(SoftmaxModel().forward(X), 0.1, rtol=0, atol=1e-15)), ""),
+        ("pre-processed pixels span [-1, 1], 785 features", X.shape[1] == 785 and X.min() == -1 and X.max() == 1,
+         f"shape {X.shape}"),
+        ("one-hot targets: one 1 per row, at the label", bool(one_hot_ok), f"shape {Y.shape}"),
+        ("zero weights give outputs of 1/10", bool(uniform), ""),
     ]
+    gradient_checks = assignment_checks(SoftmaxModel, X[:100], Y[:100], l2_reg_lambda=0.5, seed=args.seed)
     checks += [(f"gradient check, {name}", ok, f"max |numeric - analytic| = {r.max_abs_error:.2e}")
-               for name, r, ok in assignment_checks(SoftmaxModel, X[:100], Y[:100], l2_reg_lambda=0.5, seed=args.seed)]
+               for name, r, ok in gradient_checks]
     return report_checks(checks, "softmax regression, ten digits, 100 images, all 7,850 weights")
 
 

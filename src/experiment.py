@@ -7,7 +7,6 @@ A run record is a plain dict, ready for JSON and for the plots:
 """
 
 import json
-import math
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -128,8 +127,3 @@ def read_metrics(path):
             if isinstance(value, dict) and set(value) == {"steps", "values"}:
                 run[key] = dict(zip(value["steps"], value["values"]))
     return data
-
-
-def last(series):
-    """The value at the last step of a {step: value} series."""
-    return series[next(reversed(series))] if series else math.nan

@@ -3,10 +3,8 @@
 import gzip
 import hashlib
 import http.server
-import os
 import shutil
 import threading
-from pathlib import Path
 
 import numpy as np
 import pytest

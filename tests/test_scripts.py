@@ -1,7 +1,6 @@
 """The task scripts end to end, with small sizes, into tmp_path."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -41,8 +40,8 @@ def run_script(module, out_dir, mnist_dir, *extra):
 
 
 def without_seconds(data):
-    for run in data["runs"].values():
-        run.pop("seconds")
+    for record in data["runs"].values():
+        record.pop("seconds")
     return data
 
 
@@ -55,17 +54,17 @@ def test_script_writes_valid_figures_and_metrics(module, small_outputs):
         assert image.ndim == 3 and image.shape[0] > 200 and image.shape[1] > 300
     data = json.loads((tmp_path / f"{module.__name__}.json").read_text())
     assert set(data) >= {"settings", "runs"}
-    for name, run in data["runs"].items():
-        assert RUN_KEYS <= set(run), name
+    for name, record in data["runs"].items():
+        assert RUN_KEYS <= set(record), name
         for key in SERIES:
-            assert len(run[key]["steps"]) == len(run[key]["values"]) > 0
-        assert 0 <= run["test_accuracy"] <= 1 and run["epochs_run"] <= 4
-        assert isinstance(run["early_stopped"], bool)
-        assert run["stop_epoch"] is None or run["stop_epoch"] <= run["epochs_run"]
+            assert len(record[key]["steps"]) == len(record[key]["values"]) > 0
+        assert 0 <= record["test_accuracy"] <= 1 and record["epochs_run"] <= 4
+        assert isinstance(record["early_stopped"], bool)
+        assert record["stop_epoch"] is None or record["stop_epoch"] <= record["epochs_run"]
         settings = data["settings"][name]
         assert settings["seed"] == 0 and settings["train_size"] == 1500 and settings["batch_size"] == 128
         if module is task4:
-            assert run["weight_l2_norm"] > 0 and run["l2_reg_lambda"] in task4.LAMBDAS
+            assert record["weight_l2_norm"] > 0 and record["l2_reg_lambda"] in task4.LAMBDAS
     if module is task3:
         assert sum(map(sum, data["confusion_matrix"])) == 10000 - 300
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary files left

@@ -16,6 +16,12 @@ stopping off so the work is fixed.
    epoch reads the training matrix once for its mini-batches), divided by
    the streaming bandwidth measured on those same arrays with X.sum().
 
+It also times parts of the project's work on their own: the 250 validation
+checks, and for every step the shuffled mini-batch gather and the two matrix
+products (X_b w forward, X_b^T E backward, on a batch already in cache).
+Their sum is what the project would take if the rest of each step (softmax,
+loss, update, Python) cost nothing: the best ratios this design can reach.
+
 Prints a table of medians and the ratios reference/project (target >= 4)
 and project/floor (target <= 1.5), plus the final accuracies of the
 float64 reference and the float32 project run (target: within 0.2 points).
@@ -106,6 +112,29 @@ def floor_seconds(X_train, X_val, epochs, repeats=20):
     return checks * (t_train + t_val) + epochs * t_train, gb_per_s
 
 
+def parts_seconds(X_train, Y_train, X_val, Y_val, epochs, seed=0):
+    """(validation checks alone, mini-batch gathers alone, the steps' two products alone)."""
+    model = SoftmaxModel(dtype=np.float32)
+    trainer = Trainer(model, 0.01, 128, True, X_train, Y_train, X_val, Y_val, seed=seed)
+    t = time.perf_counter()
+    for _ in range(epochs * 5):
+        trainer.validation_step()
+    validation = time.perf_counter() - t
+    t = time.perf_counter()
+    batches = 0
+    for _ in range(epochs):
+        for X_batch, _Y in trainer.loader:
+            batches += 1
+    gather = time.perf_counter() - t
+    X_batch, E = X_train[:128].copy(), np.ones((128, 10), np.float32)
+    t = time.perf_counter()
+    for _ in range(batches):
+        X_batch @ model.w
+        X_batch.T @ E
+    products = time.perf_counter() - t
+    return validation, gather, products
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="5 epochs instead of 50, one repeat")
@@ -118,7 +147,9 @@ def main(argv=None):
     X_train, X_val = (pre_process_images(x, np.float32) for x in (split.X_train, split.X_val))
     Y_train, Y_val = (one_hot_encode(y, dtype=np.float32) for y in (split.Y_train, split.Y_val))
 
-    times = {"reference (float64)": [], "project (float32)": [], "bandwidth floor": []}
+    parts_names = ["validation checks", "mini-batch gathers", "step products"]
+    times = {"reference (float64)": [], "project (float32)": [], "bandwidth floor": [], "parts": []}
+    times.update({name: [] for name in parts_names})
     for _ in range(repeats):  # interleaved, so that machine noise hits all three alike
         t = time.perf_counter()
         w_ref, _ = reference_train(X_train, Y_train, X_val, Y_val, epochs)
@@ -128,16 +159,26 @@ def main(argv=None):
         times["project (float32)"].append(time.perf_counter() - t)
         floor, gb_per_s = floor_seconds(X_train, X_val, epochs)
         times["bandwidth floor"].append(floor)
+        parts = parts_seconds(X_train, Y_train, X_val, Y_val, epochs)
+        times["parts"].append(sum(parts))
+        for name, seconds in zip(parts_names, parts):
+            times[name].append(seconds)
 
     med = {name: statistics.median(v) for name, v in times.items()}
     print(f"task-3 schedule: 18000 train / 2000 val, batch 128, {epochs} epochs, "
           f"{epochs * 5} validation checks; median of {repeats}")
-    print(f"{'':22s}{'seconds':>9s}")
-    for name, seconds in med.items():
-        print(f"{name:22s}{seconds:9.2f}")
+    print(f"{'':34s}{'seconds':>9s}")
+    for name in ("reference (float64)", "project (float32)", "bandwidth floor"):
+        print(f"{name:34s}{med[name]:9.2f}")
+    print("parts of the project's work, alone:")
+    for name in parts_names:
+        print(f"  {name:32s}{med[name]:9.2f}")
     print(f"streaming bandwidth (X.sum): {gb_per_s:.1f} GB/s")
     print(f"reference / project: {med['reference (float64)'] / med['project (float32)']:.2f}x (target >= 4)")
     print(f"project / floor:     {med['project (float32)'] / med['bandwidth floor']:.2f}x (target <= 1.5)")
+    bound = med["parts"]
+    print(f"if the rest of each step cost nothing ({bound:.2f} s): at best "
+          f"{med['reference (float64)'] / bound:.2f}x and {bound / med['bandwidth floor']:.2f}x")
     X_test = pre_process_images(split.X_test, np.float64)
     ref_acc = ref_accuracy(X_test, one_hot_encode(split.Y_test), w_ref)
     proj_acc = ref_accuracy(X_test, one_hot_encode(split.Y_test), w_proj.astype(np.float64))

@@ -7,6 +7,7 @@ A run record is a plain dict, ready for JSON and for the plots:
 """
 
 import json
+import re
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -51,18 +52,23 @@ class Dataset:
     test_images: np.ndarray  # uint8 [N, 784], for figures of test images
 
 
+def _prepare(split, encode_targets):
+    """A Split's images pre-processed and its targets encoded, all in DTYPE."""
+    X_train, X_val, X_test = (pre_process_images(x, DTYPE) for x in split[::2])
+    Y_train, Y_val, Y_test = (encode_targets(y) for y in split[1::2])
+    return Dataset(X_train, Y_train, X_val, Y_val, X_test, Y_test, test_images=split.X_test)
+
+
 def binary_dataset(args):
+    """Digit 2 (target 1) against digit 3 (target 0), targets [N, 1]."""
     split = load_binary_dataset(2, 3, args.train_size, args.val_size, args.seed, args.data_dir)
-    X = [pre_process_images(x, DTYPE) for x in split[::2]]
-    Y = [y.astype(DTYPE) for y in split[1::2]]
-    return Dataset(X[0], Y[0], X[1], Y[1], X[2], Y[2], split.X_test)
+    return _prepare(split, lambda y: y.astype(DTYPE))
 
 
 def softmax_dataset(args):
+    """All ten digits, one-hot targets [N, 10]."""
     split = load_full_mnist(args.train_size, args.val_size, args.seed, args.data_dir)
-    X = [pre_process_images(x, DTYPE) for x in split[::2]]
-    Y = [one_hot_encode(y, dtype=DTYPE) for y in split[1::2]]
-    return Dataset(X[0], Y[0], X[1], Y[1], X[2], Y[2], split.X_test)
+    return _prepare(split, lambda y: one_hot_encode(y, dtype=DTYPE))
 
 
 def train_run(model, data, settings, verbose=False):
@@ -115,6 +121,8 @@ def write_metrics(path, settings, runs, **extra):
                              for k, v in run.items()}
     out.update(extra)
     text = json.dumps(out, indent=1, allow_nan=False)
+    # One line per list of numbers (a series has thousands), not one per number.
+    text = re.sub(r"\[\s+([-+.\deE,\s]*?)\s+\]", lambda m: "[" + re.sub(r",\s+", ", ", m.group(1)) + "]", text)
     write_text_atomic(path, text + "\n")
     return path
 

@@ -5,6 +5,11 @@ import os
 import tempfile
 from pathlib import Path
 
+# mkstemp makes files only the owner can read; the final file should get the
+# permissions any new file gets (0666 less the umask), like open() gives.
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 
 @contextlib.contextmanager
 def atomic_path(path):
@@ -20,6 +25,7 @@ def atomic_path(path):
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

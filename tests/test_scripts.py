@@ -1,6 +1,7 @@
 """The task scripts end to end, with small sizes, into tmp_path."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -115,3 +116,11 @@ def test_gradient_check_scripts_pass_on_real_images(mnist_dir, capsys):
 def test_a_failing_check_is_named_and_exits_1(capsys):
     assert report_checks([("a", True, ""), ("gradient of w", False, "error 1")], "title") == 1
     assert "1 of 2 checks failed: gradient of w" in capsys.readouterr().out
+
+
+def test_outputs_get_ordinary_file_permissions(small_outputs):
+    import stat
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in small_outputs.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask, path.name

@@ -194,3 +194,23 @@ def test_progress_only_on_a_terminal_and_never_with_quiet(monkeypatch):
     assert not verbose_wanted(argparse.Namespace(quiet=True))
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
     assert not verbose_wanted(argparse.Namespace(quiet=False))
+
+
+def test_confusion_matrix_counts_true_rows_against_predicted_columns():
+    from src.trainer import confusion_matrix
+    matrix = confusion_matrix([0, 0, 1, 2, 2, 2], [0, 1, 1, 2, 2, 0], num_classes=3)
+    assert matrix.tolist() == [[1, 1, 0], [0, 1, 0], [1, 0, 2]]
+
+
+def test_most_confident_mistakes_are_wrong_and_sorted_by_confidence():
+    from src.trainer import most_confident_mistakes
+    model = SoftmaxModel(num_features=2)
+    model.w[0, :3] = [0.0, 1.0, 2.0]  # logits grow with x for classes 1 and 2
+    X = np.array([[0.5, 1.0], [3.0, 1.0], [1.0, 1.0], [-2.0, 1.0]])
+    labels = np.array([2, 1, 2, 1])  # predicted 2, 2, 2, 0: images 1 and 3 are wrong
+    idx, predicted, confidence = most_confident_mistakes(model, X, labels, count=5)
+    probabilities = model.forward(X)
+    assert set(idx) == {1, 3} == {i for i in range(4) if probabilities[i].argmax() != labels[i]}
+    assert list(confidence) == sorted(confidence, reverse=True)
+    assert np.array_equal(predicted, probabilities[idx].argmax(axis=1))
+    assert np.allclose(confidence, probabilities[idx].max(axis=1))

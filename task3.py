@@ -53,7 +53,8 @@ def main(argv=None):
     plots.save_figure(plots.confusion_matrix_figure(matrix, f"softmax regression on {len(labels)} held-out test images"),
                       out / "task3_confusion_matrix.png")
     idx, predicted, confidence = most_confident_mistakes(model, data.X_test, labels)
-    plots.save_figure(plots.misclassified_figure(data.test_images[idx].reshape(-1, 28, 28), labels[idx], predicted,
+    images = data.X_test[idx, :-1].reshape(-1, 28, 28)  # pre-processed pixels, bias left out
+    plots.save_figure(plots.misclassified_figure(images, labels[idx], predicted,
                                                  confidence, "the most confident mistakes: true -> predicted (p)"),
                       out / "task3_misclassified.png")
     write_metrics(out / "task3.json", settings, runs, confusion_matrix=matrix.tolist(),

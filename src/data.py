@@ -16,7 +16,9 @@ MNIST_TEST_SIZE = 10_000
 
 
 class Split(NamedTuple):
-    """Images as uint8 [N, 784]; labels or targets as [N, 1].
+    """The three sets of a task. As loaded: images uint8 [N, 784], labels or
+    binary targets [N, 1]; the training scripts pre-process the images and
+    encode the targets into a Split of the same shape.
 
     X_test/Y_test are the test-set images not drawn for validation: a final,
     untouched estimate of accuracy.

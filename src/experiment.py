@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import load_binary_dataset, load_full_mnist, one_hot_encode, pre_process_images
+from .data import Split, load_binary_dataset, load_full_mnist, one_hot_encode, pre_process_images
 from .fileio import write_text_atomic
 from .models import BinaryModel, SoftmaxModel
 from .trainer import EarlyStopping, Trainer, evaluate
@@ -39,24 +39,11 @@ class Settings:
     dtype: str = np.dtype(DTYPE).name
 
 
-@dataclass
-class Dataset:
-    """Pre-processed arrays [N, 785] and targets [N, K] of one task, in DTYPE."""
-
-    X_train: np.ndarray
-    Y_train: np.ndarray
-    X_val: np.ndarray
-    Y_val: np.ndarray
-    X_test: np.ndarray
-    Y_test: np.ndarray
-    test_images: np.ndarray  # uint8 [N, 784], for figures of test images
-
-
 def _prepare(split, encode_targets):
-    """A Split's images pre-processed and its targets encoded, all in DTYPE."""
+    """A Split with its images pre-processed ([N, 785]) and targets encoded, all in DTYPE."""
     X_train, X_val, X_test = (pre_process_images(x, DTYPE) for x in split[::2])
     Y_train, Y_val, Y_test = (encode_targets(y) for y in split[1::2])
-    return Dataset(X_train, Y_train, X_val, Y_val, X_test, Y_test, test_images=split.X_test)
+    return Split(X_train, Y_train, X_val, Y_val, X_test, Y_test)
 
 
 def binary_dataset(args):

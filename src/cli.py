@@ -3,24 +3,23 @@
 import argparse
 import sys
 
+from .data import MNIST_TEST_SIZE, MNIST_TRAIN_SIZE
 from .mnist import MNISTError
 from .trainer import TrainingDivergedError
 
 
-def _int_at_least(low):
+def int_in(low, high=None, why=""):
+    """An argparse type: a whole number in [low, high] (no upper bound if high is None)."""
     def parse(text):
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"{text!r} is below {low}")
+        if value < low or (high is not None and value > high):
+            allowed = f"at least {low}" if high is None else f"between {low} and {high}"
+            raise argparse.ArgumentTypeError(f"{value} is not {allowed}{why}")
         return value
     return parse
-
-
-positive_int = _int_at_least(1)
-non_negative_int = _int_at_least(0)
 
 
 def parser(description, training=False, default_epochs=None):
@@ -31,14 +30,16 @@ def parser(description, training=False, default_epochs=None):
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--data-dir", help="folder with the four MNIST files (default: $MNIST_DATA_DIR, "
                    "then data/mnist/, downloading there if missing)")
-    p.add_argument("--seed", type=non_negative_int, default=0, help="seed of the data split and shuffling (default: 0)")
+    p.add_argument("--seed", type=int_in(0, 2**63 - 1), default=0,
+                   help="seed of the data split and shuffling (default: 0)")
     if training:
         p.add_argument("--out-dir", default="figures", help="where figures and metrics go (default: figures/)")
-        p.add_argument("--train-size", type=positive_int, default=18000,
+        p.add_argument("--train-size", type=int_in(1, MNIST_TRAIN_SIZE), default=18000,
                        help="training images drawn from MNIST's 60,000 (default: 18000)")
-        p.add_argument("--val-size", type=positive_int, default=2000,
+        p.add_argument("--val-size", type=int_in(1, MNIST_TEST_SIZE - 1, ": the other test images are held out"),
+                       default=2000,
                        help="validation images drawn from MNIST's 10,000 test images (default: 2000)")
-        p.add_argument("--epochs", type=positive_int, default=default_epochs,
+        p.add_argument("--epochs", type=int_in(1, 10**6), default=default_epochs,
                        help=f"maximum number of epochs (default: {default_epochs})")
         p.add_argument("--quiet", action="store_true", help="no progress lines")
     return p

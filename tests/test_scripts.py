@@ -79,7 +79,8 @@ def test_same_seed_gives_identical_metrics(mnist_dir, tmp_path):
 
 
 @pytest.mark.parametrize("flags", [["--epochs", "0"], ["--train-size", "ten"], ["--seed", "-1"],
-                                   ["--no-such-flag"], ["--val-size", "1.5"]])
+                                   ["--no-such-flag"], ["--val-size", "1.5"], ["--val-size", "10000"],
+                                   ["--train-size", "60001"]])
 def test_bad_flags_exit_2_with_one_clear_line(flags, tmp_path):
     result = subprocess.run([sys.executable, "task3.py", "--out-dir", str(tmp_path), *flags],
                             cwd=ROOT, capture_output=True, text=True, timeout=60)
@@ -88,10 +89,14 @@ def test_bad_flags_exit_2_with_one_clear_line(flags, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_impossible_size_exits_1_with_the_reason(mnist_dir, tmp_path, capsys):
-    assert run_script(task2, tmp_path, mnist_dir, "--val-size", "10000") == 1
+def test_sizes_too_small_for_the_task_exit_1_with_the_reason(mnist_dir, tmp_path, capsys):
+    # Valid flags, but 3 training images hold no 2s or 3s for seed 0.
+    code = exit_code(task2, ["--data-dir", str(mnist_dir), "--out-dir", str(tmp_path), "--train-size", "3",
+                             "--val-size", "3", "--quiet"])
+    assert code == 1
     err = capsys.readouterr().err
-    assert err.startswith("error: val_size must be between 1 and 9999") and len(err.strip().splitlines()) == 1
+    assert err.startswith("error: No images of digits 2 or 3") and len(err.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_missing_data_exits_1_naming_where_it_looked(tmp_path, monkeypatch, capsys):

@@ -9,6 +9,8 @@ The modules follow the data, one concern each:
     gradient_check central-difference check of any model's gradient
     trainer        mini-batch SGD, validation, early stopping -> History
     plots          PNG figures from histories and weights
-    experiment     what the task scripts share: flags, runs, metrics JSON
+    experiment     what the training scripts share: runs, metrics JSON
     report         figures/README.md from the metrics and figures
+    cli            what every script shares on the command line
+    fileio         atomic writes (no half-written file is ever left)
 """

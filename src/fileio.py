@@ -1,6 +1,7 @@
 """Atomic file writes: a reader sees the old file or the new one, never half of one."""
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -37,3 +38,12 @@ def write_text_atomic(path, text):
     """Write `text` to `path` (UTF-8) atomically."""
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+def sha256_file(path):
+    """The SHA-256 of a file's bytes, as hex: how a run's JSON names the figures it goes with."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

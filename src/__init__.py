@@ -14,3 +14,5 @@ The modules follow the data, one concern each:
     cli            what every script shares on the command line
     fileio         atomic writes (no half-written file is ever left)
 """
+
+__version__ = "1.1.0"

@@ -12,6 +12,17 @@ import numpy as np  # noqa: E402
 
 from .fileio import atomic_path  # noqa: E402
 
+# The figures each task script writes: the one list, read by the scripts,
+# the report and the tests.
+FIGURES = {
+    "task2": ("task2b_binary_train_loss.png", "task2c_binary_train_accuracy.png",
+              "task2e_train_loss_with_shuffle.png", "task2e_train_accuracy_shuffle_difference.png"),
+    "task3": ("task3b_softmax_train_loss.png", "task3c_softmax_train_accuracy.png",
+              "task3d_softmax_train_accuracy_overfitting.png", "task3_confusion_matrix.png",
+              "task3_misclassified.png"),
+    "task4": ("task4b_softmax_weight.png", "task4c_l2_reg_accuracy.png", "task4e_l2_reg_norms.png"),
+}
+
 
 def save_figure(fig, path):
     """Write `fig` to `path` as PNG (atomically) and close it."""

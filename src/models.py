@@ -4,7 +4,7 @@ Both models are one matrix product z = X w followed by an activation, and
 with cross-entropy both have the same gradient (tasks 1a and 1b):
 
     binary:   dC/dw_i  = -(y - y_hat) x_i
-    softmax:  dC/dw_jk = -x_j (y_k - y_hat_k)
+    softmax:  dC/dw_kj = -x_j (y_k - y_hat_k)
 
 i.e. over a batch of N images, dC/dw = -X^T (Y - Y_hat) / N. With L2
 regularisation J = C + lambda R, R = 1/2 sum w^2, and dR/dw = w element by
@@ -13,7 +13,8 @@ element (task 4a), so the gradient gains lambda * w.
 
 import numpy as np
 
-from .losses import cross_entropy_loss_from_logits, sigmoid, softmax
+from .data import NUM_CLASSES, one_hot_encode
+from .losses import cross_entropy_loss, sigmoid, softmax
 
 NUM_FEATURES = 785  # 28 * 28 pixels + the bias trick's constant 1
 
@@ -21,7 +22,7 @@ NUM_FEATURES = 785  # 28 * 28 pixels + the bias trick's constant 1
 class LinearModel:
     """z = X w, y_hat = activation(z); weights start at zero.
 
-    w:    [num_features, num_outputs] of `dtype`.
+    w:    [num_features, num_outputs] of `dtype` (float32 or float64).
     grad: dJ/dw of the last `backward`, the same shape.
     The model computes in the dtype of its weights; inputs of another dtype
     are refused rather than silently converted.
@@ -40,16 +41,13 @@ class LinearModel:
         self.w = np.zeros((num_features, self.num_outputs), dtype=dtype)
         self.grad = np.zeros_like(self.w)
 
-    def activation(self, z):
-        raise NotImplementedError
-
     def _check(self, name, array, shape):
         if array.shape != shape:
             raise ValueError(f"{name} must have shape {shape}, got {array.shape}.")
         if array.dtype != self.w.dtype:
             raise ValueError(
                 f"{name} is {array.dtype} but the model's weights are {self.w.dtype}: "
-                f"convert it with .astype(np.{self.w.dtype}) or make the model with dtype=np.{array.dtype}."
+                f"convert it with .astype(np.{self.w.dtype})."
             )
 
     def logits(self, X):
@@ -63,25 +61,16 @@ class LinearModel:
         """X: [N, num_features] in [-1, 1] -> probabilities y_hat: [N, num_outputs]."""
         return self.activation(self.logits(X))
 
-    def forward_with_loss(self, X, targets):
-        """(y_hat, C): a training step's outputs and cross-entropy from one product X w."""
-        z = self.logits(X)
-        return self.activation(z), cross_entropy_loss_from_logits(targets, z)
-
     def backward(self, X, outputs, targets):
-        """Store dJ/dw, the batch mean, in self.grad.
+        """dJ/dw = -X^T (Y - Y_hat) / N + lambda w, the batch mean; also stored in self.grad.
 
-        X: [N, num_features]; outputs: y_hat from `forward(X)`; targets: y,
-        both [N, num_outputs] (targets are converted to the model's dtype).
+        X: [N, num_features]; outputs: y_hat from `forward(X)`; targets: Y
+        from `encode_targets`, both [N, num_outputs].
         """
         self._check("outputs", outputs, (len(X), self.num_outputs))
-        if targets.shape != outputs.shape:
-            raise ValueError(f"targets must have shape {outputs.shape}, got {targets.shape}.")
-        error = targets.astype(outputs.dtype, copy=False) - outputs  # y - y_hat
-        self.grad = X.T @ error
-        self.grad *= -1 / len(X)
-        if self.l2_reg_lambda:
-            self.grad += self.l2_reg_lambda * self.w  # dR/dw = w, element-wise
+        self._check("targets", targets, outputs.shape)
+        self.grad = -X.T @ (targets - outputs) / len(X)
+        self.grad += self.l2_reg_lambda * self.w  # dR/dw = w, element-wise
         return self.grad
 
     def zero_grad(self):
@@ -89,12 +78,21 @@ class LinearModel:
 
     def loss(self, X, targets):
         """J = C + lambda * 1/2 * sum(w^2), the quantity `backward` differentiates."""
-        C = cross_entropy_loss_from_logits(targets, self.logits(X))
-        w = self.w.ravel()
-        return C + self.l2_reg_lambda * 0.5 * float(w @ w)
+        return cross_entropy_loss(targets, self.logits(X)) + self.l2_reg_lambda * 0.5 * float(np.sum(self.w**2))
 
     def predict(self, X):
         """Predicted class per image: [N] integers."""
+        return self.classify(self.logits(X))
+
+    def activation(self, z):
+        raise NotImplementedError
+
+    def classify(self, z):
+        """Logits [N, num_outputs] -> predicted class per row: [N] integers."""
+        raise NotImplementedError
+
+    def encode_targets(self, labels):
+        """Integer labels [N] -> the targets Y this model's loss compares y_hat with."""
         raise NotImplementedError
 
 
@@ -106,33 +104,29 @@ class BinaryModel(LinearModel):
     def activation(self, z):
         return sigmoid(z)
 
-    def predict(self, X):
+    def classify(self, z):
         # sigmoid(z) >= 0.5 exactly when z >= 0: no need to compute the sigmoid.
-        return (self.logits(X)[:, 0] >= 0).astype(np.int64)
+        return (z[:, 0] >= 0).astype(np.int64)
+
+    def encode_targets(self, labels):
+        """Labels [N] in {0, 1} -> targets [N, 1] of the model's dtype."""
+        labels = np.asarray(labels)
+        if labels.ndim != 1 or (labels.size and not np.isin(labels, (0, 1)).all()):
+            raise ValueError(f"Binary labels must be [N] values in {{0, 1}}, got shape {labels.shape}.")
+        return labels.astype(self.w.dtype)[:, None]
 
 
 class SoftmaxModel(LinearModel):
-    """Softmax regression: y_hat = softmax(X w), w: [785, 10], one column per digit."""
+    """Softmax regression: y_hat = softmax(X w), w: [785, 10], one column per class."""
 
-    num_outputs = 10
+    num_outputs = NUM_CLASSES
 
     def activation(self, z):
         return softmax(z)
 
-    def forward_with_loss(self, X, targets):
-        # One exp serves both: with z shifted by its row maximum and
-        # s = sum_k e^z_k, softmax is e^z / s and the cross-entropy is
-        # mean_n sum_k y_k (log s - z_k). Same values as forward() and
-        # cross_entropy_loss_from_logits(), half the passes over the batch.
-        z = self.logits(X)
-        if targets.shape != z.shape:
-            raise ValueError(f"targets must have shape {z.shape}, got {targets.shape}.")
-        z -= z.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        s = e.sum(axis=1, keepdims=True)
-        loss = float(np.vdot(targets, np.log(s) - z)) / len(X)
-        e /= s
-        return e, loss
+    def classify(self, z):
+        return np.argmax(z, axis=1)
 
-    def predict(self, X):
-        return np.argmax(self.logits(X), axis=1)
+    def encode_targets(self, labels):
+        """Labels [N] in 0..9 -> one-hot targets [N, 10] of the model's dtype."""
+        return one_hot_encode(labels, self.num_outputs, dtype=self.w.dtype)

@@ -16,20 +16,19 @@ MNIST_TEST_SIZE = 10_000
 
 
 class Split(NamedTuple):
-    """The three sets of a task. As loaded: images uint8 [N, 784], labels or
-    binary targets [N, 1]; the training scripts pre-process the images and
-    encode the targets into a Split of the same shape.
+    """The three sets of a task: images X [N, 784] (uint8 as loaded, or
+    pre-processed [N, 785]) and integer labels y [N].
 
-    X_test/Y_test are the test-set images not drawn for validation: a final,
+    X_test/y_test are the test-set images not drawn for validation: a final,
     untouched estimate of accuracy.
     """
 
     X_train: np.ndarray
-    Y_train: np.ndarray
+    y_train: np.ndarray
     X_val: np.ndarray
-    Y_val: np.ndarray
+    y_val: np.ndarray
     X_test: np.ndarray
-    Y_test: np.ndarray
+    y_test: np.ndarray
 
 
 def check_int(name, value, low, high, hint=""):
@@ -40,54 +39,50 @@ def check_int(name, value, low, high, hint=""):
         raise ValueError(f"{name} must be between {low} and {high}, got {value}.{hint}")
 
 
-def load_full_mnist(train_size=18_000, val_size=2_000, seed=0, data_dir=None):
-    """All ten digits: a seeded sample of the training and test sets.
+def load_full_mnist(train_size=18_000, val_size=2_000, seed=0, data_dir=None, dataset="mnist"):
+    """All ten classes: a seeded sample of the training and test sets.
 
     train_size: images drawn (without replacement) from the 60,000 training images.
     val_size:   images drawn from the 10,000 test images for validation; the
                 other 10,000 - val_size test images are the held-out test set.
-    Returns a `Split` with labels 0..9 shaped [N, 1].
+    dataset:    "mnist" (digits) or "fashion-mnist" (the same layout, clothing).
+    Returns a `Split` of uint8 images [N, 784] and int64 labels 0..9 [N].
     """
     check_int("train_size", train_size, 1, MNIST_TRAIN_SIZE)
     check_int("val_size", val_size, 1, MNIST_TEST_SIZE - 1,
               " At least one test image must stay held out for the final accuracy.")
     check_int("seed", seed, 0, 2**63 - 1)
-    train_images, train_labels, test_images, test_labels = load_mnist(data_dir)
+    train_images, train_labels, test_images, test_labels = load_mnist(data_dir, dataset=dataset)
     rng = np.random.default_rng(seed)
     train_idx = rng.permutation(len(train_images))[:train_size]
     test_perm = rng.permutation(len(test_images))
     val_idx, test_idx = test_perm[:val_size], test_perm[val_size:]
 
     def take(images, labels, idx):
-        return images[idx].reshape(len(idx), NUM_PIXELS), labels[idx].reshape(-1, 1)
+        return images[idx].reshape(len(idx), NUM_PIXELS), labels[idx].astype(np.int64)
 
     return Split(*take(train_images, train_labels, train_idx),
                  *take(test_images, test_labels, val_idx),
                  *take(test_images, test_labels, test_idx))
 
 
-def load_binary_dataset(class1=2, class2=3, train_size=18_000, val_size=2_000, seed=0, data_dir=None):
-    """Only the digits class1 and class2 of `load_full_mnist`'s split.
+def load_binary_dataset(class1=2, class2=3, train_size=18_000, val_size=2_000, seed=0, data_dir=None,
+                        dataset="mnist"):
+    """Only the classes class1 and class2 of `load_full_mnist`'s split.
 
-    Targets are [N, 1] uint8: 1 for class1, 0 for class2. The sizes count
+    Labels are [N] int64: 1 for class1, 0 for class2. The sizes count
     images before filtering, so the binary sets hold about a fifth of them.
     """
     check_int("class1", class1, 0, 9)
     check_int("class2", class2, 0, 9)
     if class1 == class2:
         raise ValueError(f"class1 and class2 must be different digits, both are {class1}.")
-    full = load_full_mnist(train_size, val_size, seed, data_dir)
+    full = load_full_mnist(train_size, val_size, seed, data_dir, dataset)
     parts = []
     for X, Y in zip(full[::2], full[1::2]):
-        keep = (Y[:, 0] == class1) | (Y[:, 0] == class2)
-        parts += [X[keep], (Y[keep] == class1).astype(np.uint8)]
-    split = Split(*parts)
-    if len(split.X_train) == 0 or len(split.X_val) == 0:
-        raise ValueError(
-            f"No images of digits {class1} or {class2} in a split of train_size={train_size}, "
-            f"val_size={val_size}; use larger sizes."
-        )
-    return split
+        keep = (Y == class1) | (Y == class2)
+        parts += [X[keep], (Y[keep] == class1).astype(np.int64)]
+    return Split(*parts)
 
 
 def pre_process_images(X, dtype=np.float64):
@@ -113,12 +108,10 @@ def pre_process_images(X, dtype=np.float64):
 
 
 def one_hot_encode(Y, num_classes=NUM_CLASSES, dtype=np.float64):
-    """Labels [N, 1] (or [N]) in 0..num_classes-1 -> one-hot [N, num_classes] of `dtype`."""
+    """Labels [N] in 0..num_classes-1 -> one-hot [N, num_classes] of `dtype`."""
     Y = np.asarray(Y)
-    if Y.ndim == 2 and Y.shape[1] == 1:
-        Y = Y[:, 0]
     if Y.ndim != 1:
-        raise ValueError(f"Y must be labels shaped [N, 1] or [N], got shape {Y.shape}.")
+        raise ValueError(f"Y must be labels shaped [N], got shape {Y.shape}.")
     if not np.issubdtype(Y.dtype, np.integer):
         raise ValueError(f"Labels must be integers, got dtype {Y.dtype}.")
     if Y.size and (Y.min() < 0 or Y.max() >= num_classes):

@@ -18,68 +18,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .data import BatchLoader, check_int
-from .losses import cross_entropy_loss_from_logits
+from .errors import UserError
+from .losses import cross_entropy_loss
+from .metrics import accuracy
 
 
-class TrainingDivergedError(RuntimeError):
+class TrainingDivergedError(UserError):
     """The loss became NaN or infinite."""
-
-
-def _labels(targets):
-    """Class per row: targets [N, 1] in {0, 1} (binary) or one-hot [N, K]."""
-    return targets[:, 0].astype(np.int64) if targets.shape[1] == 1 else np.argmax(targets, axis=1)
-
-
-def _predict(z_T):
-    """Class per column of transposed logits z^T [K, N]: z >= 0 (sigmoid >= 0.5) or argmax.
-
-    The argmax is taken as K whole-row comparisons, the first maximum
-    winning as in np.argmax: on a C-ordered [K, N] array that is several
-    times faster than np.argmax(axis=0), a strided walk down each column.
-    """
-    if len(z_T) == 1:
-        return (z_T[0] >= 0).astype(np.int64)
-    best = z_T.max(axis=0)
-    predicted = np.full(z_T.shape[1], len(z_T) - 1)
-    for k in range(len(z_T) - 2, -1, -1):
-        predicted[z_T[k] == best] = k
-    return predicted
-
-
-def accuracy(model, X, targets):
-    """Fraction of images classified right.
-
-    Binary: targets [N, 1] in {0, 1}, prediction sigmoid(z) >= 0.5.
-    Softmax: one-hot targets [N, K], prediction argmax.
-    """
-    return float(np.mean(model.predict(X) == _labels(targets)))
-
-
-def confusion_matrix(true, predicted, num_classes=10):
-    """Counts [num_classes, num_classes]: row = true class, column = predicted class."""
-    true, predicted = np.asarray(true, np.int64), np.asarray(predicted, np.int64)
-    counts = np.bincount(true * num_classes + predicted, minlength=num_classes**2)
-    return counts.reshape(num_classes, num_classes)
-
-
-def most_confident_mistakes(model, X, labels, count=24):
-    """Indices of the wrongly classified images with the highest predicted probability.
-
-    Returns (indices, predicted classes, their probabilities), most confident first.
-    """
-    probabilities = model.forward(X)
-    predicted = np.argmax(probabilities, axis=1)
-    confidence = probabilities[np.arange(len(X)), predicted]
-    wrong = np.flatnonzero(predicted != labels)
-    order = wrong[np.argsort(-confidence[wrong], kind="stable")][:count]
-    return order, predicted[order], confidence[order]
-
-
-def evaluate(model, X, targets):
-    """(cross-entropy loss, accuracy) in one pass over X."""
-    z = model.logits(X)
-    loss = cross_entropy_loss_from_logits(targets, z)
-    return loss, float(np.mean(_predict(z.T) == _labels(targets)))
 
 
 class EarlyStopping:
@@ -87,7 +32,8 @@ class EarlyStopping:
 
     A check "brings a new best" when its loss is below the best so far by
     more than min_delta. With restore_best_weights, `best_weights` keeps a
-    copy of the weights at the best check for the trainer to put back.
+    copy of the weights at the best check, and the trainer puts them back
+    when training ends, whether early stopping fired or the last epoch ran.
     """
 
     def __init__(self, patience=10, min_delta=0.0, restore_best_weights=False):
@@ -96,6 +42,10 @@ class EarlyStopping:
             raise ValueError(f"min_delta must be a finite number >= 0, got {min_delta}.")
         self.patience, self.min_delta = patience, min_delta
         self.restore_best_weights = restore_best_weights
+        self.reset()
+
+    def reset(self):
+        """Forget every check: the trainer calls this at the start of each `train()`."""
         self.best_loss = math.inf
         self.best_weights = None
         self.checks_without_improvement = 0
@@ -133,70 +83,62 @@ class History:
 class Trainer:
     """Mini-batch SGD for a BinaryModel or SoftmaxModel.
 
-    X_*: pre-processed images [N, 785]; Y_*: targets [N, K] as the model
-    expects them (binary {0, 1} or one-hot), both of the model's dtype.
+    X_*: pre-processed images [N, 785] of the model's dtype; y_*: integer
+    labels [N] (binary: 1 for the first class, 0 for the second).
     early_stopping: an EarlyStopping, or None to always run every epoch.
     """
 
     def __init__(self, model, learning_rate, batch_size, shuffle_dataset,
-                 X_train, Y_train, X_val, Y_val, early_stopping=None, seed=0,
-                 verbose=False):
+                 X_train, y_train, X_val, y_val, early_stopping=None, seed=0,
+                 verbose=False, label=""):
         learning_rate = float(learning_rate)
         if not (math.isfinite(learning_rate) and learning_rate > 0):
             raise ValueError(f"learning_rate must be a finite number > 0, got {learning_rate}.")
+        if len(X_val) == 0:
+            raise ValueError("The validation set is empty: validation checks need at least one image.")
         check_int("batch_size", batch_size, 1, len(X_train),
                   f" It cannot exceed the {len(X_train)} training samples.")
         self.model, self.learning_rate, self.batch_size = model, learning_rate, batch_size
         self.shuffle_dataset = shuffle_dataset
-        self.X_train, self.Y_train = X_train, Y_train.astype(model.w.dtype, copy=False)
-        self.X_val, self.Y_val = X_val, Y_val.astype(model.w.dtype, copy=False)
+        self.X_train, self.y_train = X_train, np.asarray(y_train)
+        self.X_val, self.y_val = X_val, np.asarray(y_val)
+        # The targets the loss needs, encoded once (one-hot for softmax).
+        self.Y_val = model.encode_targets(self.y_val)
         self.early_stopping = early_stopping
-        self.loader = BatchLoader(X_train, self.Y_train, batch_size, shuffle=shuffle_dataset, seed=seed)
+        self.loader = BatchLoader(X_train, model.encode_targets(self.y_train), batch_size,
+                                  shuffle=shuffle_dataset, seed=seed)
         # Validate five times per epoch; at least every step if an epoch is short.
         self.num_steps_per_val = max(1, len(self.loader) // 5)
-        self.verbose = verbose
-        # The validation checks stream the whole training set 5 times per
-        # epoch: most of the schedule's memory traffic. A transposed,
-        # contiguous copy makes that product w^T X^T, and w^T is padded with
-        # zero rows to a multiple of 8, the row blocking of BLAS's float
-        # kernels: together ~1.7x faster than X w with 10 columns. The class
-        # labels are taken out of the targets once, not every check.
-        self._X_train_T = np.ascontiguousarray(X_train.T)
-        self._X_val_T = np.ascontiguousarray(X_val.T)
-        k = model.w.shape[1]
-        self._w_T = np.zeros((k if k == 1 else -(-k // 8) * 8, model.w.shape[0]), dtype=model.w.dtype)
-        self._train_labels = _labels(self.Y_train)
-        self._val_labels = _labels(self.Y_val)
+        self.verbose, self.label = verbose, label  # progress lines on stderr, prefixed by label
 
     def train_step(self, X_batch, Y_batch):
-        """One SGD step; returns the batch's cross-entropy before the update."""
+        """One SGD step, w -= learning_rate * dJ/dw; returns the batch's cross-entropy before it."""
         model = self.model
-        outputs, loss = model.forward_with_loss(X_batch, Y_batch)
-        model.backward(X_batch, outputs, Y_batch)
+        z = model.logits(X_batch)
+        model.backward(X_batch, model.activation(z), Y_batch)
         model.w -= self.learning_rate * model.grad
-        return loss
+        return cross_entropy_loss(Y_batch, z)
 
     def validation_step(self):
         """(validation loss, training accuracy, validation accuracy)."""
-        k = self.model.w.shape[1]
-        self._w_T[:k] = self.model.w.T
-        z_val_T = (self._w_T @ self._X_val_T)[:k]
-        val_loss = cross_entropy_loss_from_logits(self.Y_val, z_val_T.T)
-        val_accuracy = float(np.mean(_predict(z_val_T) == self._val_labels))
-        z_train_T = (self._w_T @ self._X_train_T)[:k]
-        train_accuracy = float(np.mean(_predict(z_train_T) == self._train_labels))
-        return val_loss, train_accuracy, val_accuracy
+        z_val = self.model.logits(self.X_val)
+        val_loss = cross_entropy_loss(self.Y_val, z_val)
+        val_accuracy = float(np.mean(self.model.classify(z_val) == self.y_val))
+        return val_loss, accuracy(self.model, self.X_train, self.y_train), val_accuracy
 
     def train(self, num_epochs):
         """Run up to num_epochs epochs; returns the History."""
         check_int("num_epochs", num_epochs, 1, 10**6)
+        if self.early_stopping is not None:
+            self.early_stopping.reset()
         start = time.perf_counter()
         # Overflow can only come from a diverging run, which _check_finite
         # reports as one clear error; numpy's warnings would only add noise.
         with np.errstate(over="ignore", invalid="ignore"):
             history = self._train(num_epochs)
-        if history.early_stopped and self.early_stopping.restore_best_weights:
-            self.model.w[...] = self.early_stopping.best_weights
+        stopper = self.early_stopping
+        if stopper is not None and stopper.restore_best_weights and stopper.best_weights is not None:
+            self.model.w[...] = stopper.best_weights
         history.seconds = time.perf_counter() - start
         return history
 
@@ -236,7 +178,7 @@ class Trainer:
         steps = list(history.train_loss)[-len(self.loader):]
         train_loss = np.mean([history.train_loss[s] for s in steps])
         last = next(reversed(history.val_loss))
-        line = (f"epoch {epoch + 1:4d}  train loss {train_loss:.4f}  "
+        line = (f"{self.label}epoch {epoch + 1:4d}  train loss {train_loss:.4f}  "
                 f"val loss {history.val_loss[last]:.4f}  val acc {history.val_accuracy[last]:.4f}")
         if history.early_stopped:
             line += f"  early stopping fired at step {history.stop_step}"

@@ -13,10 +13,10 @@ from src.data import (BatchLoader, load_binary_dataset, load_full_mnist, one_hot
 
 def test_full_split_sizes_and_label_shapes(mnist_dir):
     s = load_full_mnist(18000, 2000, seed=0, data_dir=mnist_dir)
-    assert s.X_train.shape == (18000, 784) and s.Y_train.shape == (18000, 1)
-    assert s.X_val.shape == (2000, 784) and s.Y_val.shape == (2000, 1)
-    assert s.X_test.shape == (8000, 784) and s.Y_test.shape == (8000, 1)
-    assert set(np.unique(s.Y_train)) == set(range(10))
+    assert s.X_train.shape == (18000, 784) and s.y_train.shape == (18000,)
+    assert s.X_val.shape == (2000, 784) and s.y_val.shape == (2000,)
+    assert s.X_test.shape == (8000, 784) and s.y_test.shape == (8000,)
+    assert set(np.unique(s.y_train)) == set(range(10)) and s.y_train.dtype == np.int64
 
 
 def test_same_seed_same_split_other_seed_other_split(mnist_dir):
@@ -41,9 +41,9 @@ def test_binary_dataset_keeps_two_digits_with_targets_1_and_0(mnist_dir):
     full = load_full_mnist(18000, 2000, seed=0, data_dir=mnist_dir)
     b = load_binary_dataset(2, 3, 18000, 2000, seed=0, data_dir=mnist_dir)
     for X, Y, X_full, Y_full in zip(b[::2], b[1::2], full[::2], full[1::2]):
-        assert Y.shape == (len(X), 1) and set(np.unique(Y)) == {0, 1}
+        assert Y.shape == (len(X),) and set(np.unique(Y)) == {0, 1}
         assert (Y == 1).sum() == (Y_full == 2).sum() and (Y == 0).sum() == (Y_full == 3).sum()
-        assert np.array_equal(X, X_full[np.isin(Y_full[:, 0], (2, 3))])
+        assert np.array_equal(X, X_full[np.isin(Y_full, (2, 3))])
 
 
 @pytest.mark.parametrize(
@@ -102,13 +102,13 @@ def test_pre_process_refuses_bad_input(X, message):
 
 
 def test_one_hot_encode():
-    Y = np.array([[3], [0], [9]])
+    Y = np.array([3, 0, 9])
     expected = np.zeros((3, 10))
     expected[[0, 1, 2], [3, 0, 9]] = 1
     assert np.array_equal(one_hot_encode(Y, 10), expected)
 
 
-@pytest.mark.parametrize("Y, message", [([[10]], r"in 0..9"), ([[0.5]], "integers"), (np.zeros((2, 2), int), "shaped")])
+@pytest.mark.parametrize("Y, message", [([10], r"in 0..9"), ([0.5], "integers"), (np.zeros((2, 1), int), "shaped")])
 def test_one_hot_refuses_bad_labels(Y, message):
     with pytest.raises(ValueError, match=message):
         one_hot_encode(np.array(Y))

@@ -5,8 +5,9 @@ import math
 import numpy as np
 import pytest
 
+from src.metrics import accuracy, confusion_matrix, most_confident_mistakes
 from src.models import BinaryModel, SoftmaxModel
-from src.trainer import EarlyStopping, Trainer, TrainingDivergedError, accuracy
+from src.trainer import EarlyStopping, Trainer, TrainingDivergedError
 
 # --- early stopping on synthetic validation-loss sequences ----------------------------
 
@@ -53,13 +54,13 @@ def test_impossible_early_stopping_settings(kwargs, message):
 
 
 def blobs(n=600, seed=0, dtype=np.float32):
-    """Two separable classes in 785 features (last one the bias 1), targets [N, 1]."""
+    """Two separable classes in 785 features (last one the bias 1), labels [N] in {0, 1}."""
     rng = np.random.default_rng(seed)
     y = rng.integers(0, 2, n)
     X = rng.normal(0, 0.3, (n, 785))
     X[:, :10] += np.where(y[:, None] == 1, 0.5, -0.5)
     X[:, -1] = 1
-    return X.astype(dtype), y[:, None].astype(dtype)
+    return X.astype(dtype), y
 
 
 def make_trainer(model=None, lr=0.1, batch_size=50, shuffle=False, early_stopping=None, seed=0, n=600):
@@ -94,12 +95,12 @@ def test_accuracy_thresholds_binary_at_one_half_and_takes_argmax_for_softmax():
     binary = BinaryModel(num_features=2)
     binary.w[:] = [[1.0], [0.0]]
     X = np.array([[2.0, 1.0], [-2.0, 1.0], [0.0, 1.0]])  # sigmoid: 0.88, 0.12, exactly 0.5
-    assert accuracy(binary, X, np.array([[1.0], [0.0], [1.0]])) == 1.0
-    assert accuracy(binary, X, np.array([[0.0], [0.0], [0.0]])) == pytest.approx(1 / 3)
+    assert accuracy(binary, X, np.array([1, 0, 1])) == 1.0
+    assert accuracy(binary, X, np.array([0, 0, 0])) == pytest.approx(1 / 3)
     softmax = SoftmaxModel(num_features=2)
     softmax.w[0, 3] = 1.0
     X = np.array([[1.0, 1.0], [1.0, 1.0]])
-    assert accuracy(softmax, X, np.eye(10)[[3, 4]]) == 0.5
+    assert accuracy(softmax, X, np.array([3, 4])) == 0.5
 
 
 def test_early_stopping_stops_and_records_where():
@@ -123,8 +124,30 @@ def test_restore_best_weights_puts_back_the_best_check():
     history = trainer.train(200)
     assert history.early_stopped
     best = min(history.val_loss.values())
-    X_val, Y_val = trainer.X_val, trainer.Y_val
-    assert trainer.model.loss(X_val, Y_val) == pytest.approx(best, rel=1e-6)
+    assert trainer.model.loss(trainer.X_val, trainer.Y_val) == pytest.approx(best, rel=1e-6)
+
+
+def test_restore_best_weights_also_when_the_last_epoch_ends_training():
+    # 20% of the labels flipped and a huge step: the validation loss jumps around, but
+    # patience is never exhausted, so training ends by its epoch count.
+    X, y = blobs(600)
+    y = np.where(np.random.default_rng(1).random(600) < 0.2, 1 - y, y)
+    stopper = EarlyStopping(patience=10**6, restore_best_weights=True)
+    trainer = Trainer(BinaryModel(dtype=np.float32), 50.0, 50, True, X[:500], y[:500], X[500:], y[500:],
+                      early_stopping=stopper)
+    history = trainer.train(5)
+    assert not history.early_stopped
+    last, best = history.val_loss[max(history.val_loss)], min(history.val_loss.values())
+    assert best < last  # otherwise the test would prove nothing
+    assert trainer.model.loss(trainer.X_val, trainer.Y_val) == pytest.approx(best, rel=1e-6)
+
+
+def test_early_stopping_starts_afresh_with_each_train_call():
+    stopper = EarlyStopping(patience=3)
+    first = make_trainer(lr=50.0, early_stopping=stopper).train(200)
+    second = make_trainer(lr=50.0, early_stopping=stopper).train(200)  # same object, same data
+    assert first.early_stopped and second.early_stopped
+    assert second.stop_step == first.stop_step  # not stopped at once by the first run's best loss
 
 
 def test_same_seed_same_history_bit_for_bit():
@@ -155,18 +178,17 @@ def test_impossible_epoch_count_is_named():
 def test_divergence_stops_with_step_and_learning_rate():
     # Cross-entropy gradients are bounded, so only an absurd step overflows float32.
     X, _ = blobs(600)
-    Y = np.eye(10, dtype=np.float32)[np.arange(600) % 10]
-    trainer = Trainer(SoftmaxModel(dtype=np.float32), 1e38, 50, False, X[:500], Y[:500], X[500:], Y[500:])
+    y = np.arange(600) % 10
+    trainer = Trainer(SoftmaxModel(dtype=np.float32), 1e38, 50, False, X[:500], y[:500], X[500:], y[500:])
     with pytest.raises(TrainingDivergedError, match=r"diverged at step \d+ \(epoch 1\).*Lower the learning rate \(it is 1e\+38\)"):
         trainer.train(5)
 
 
 def test_softmax_trainer_on_real_mnist_beats_chance_clearly(mnist_dir):
-    from src.data import load_full_mnist, one_hot_encode, pre_process_images
+    from src.data import load_full_mnist, pre_process_images
     s = load_full_mnist(2000, 500, seed=0, data_dir=mnist_dir)
     X, Xv = pre_process_images(s.X_train, np.float32), pre_process_images(s.X_val, np.float32)
-    Y, Yv = one_hot_encode(s.Y_train, dtype=np.float32), one_hot_encode(s.Y_val, dtype=np.float32)
-    history = Trainer(SoftmaxModel(dtype=np.float32), 0.01, 128, True, X, Y, Xv, Yv).train(5)
+    history = Trainer(SoftmaxModel(dtype=np.float32), 0.01, 128, True, X, s.y_train, Xv, s.y_val).train(5)
     assert history.val_accuracy[max(history.val_accuracy)] > 0.7  # chance is 0.1; measured ~0.8
 
 
@@ -196,14 +218,25 @@ def test_progress_only_on_a_terminal_and_never_with_quiet(monkeypatch):
     assert not verbose_wanted(argparse.Namespace(quiet=False))
 
 
+def test_empty_validation_set_is_named_not_taken_for_divergence():
+    X, y = blobs(600)
+    with pytest.raises(ValueError, match="The validation set is empty"):
+        Trainer(BinaryModel(dtype=np.float32), 0.1, 50, False, X, y, X[:0], y[:0])
+
+
 def test_confusion_matrix_counts_true_rows_against_predicted_columns():
-    from src.trainer import confusion_matrix
-    matrix = confusion_matrix([0, 0, 1, 2, 2, 2], [0, 1, 1, 2, 2, 0], num_classes=3)
+    matrix = confusion_matrix(np.array([0, 0, 1, 2, 2, 2]), np.array([0, 1, 1, 2, 2, 0]), num_classes=3)
     assert matrix.tolist() == [[1, 1, 0], [0, 1, 0], [1, 0, 2]]
 
 
+def test_confusion_matrix_refuses_arrays_of_different_lengths_or_classes():
+    with pytest.raises(ValueError, match=r"one length, got shapes \(3,\) and \(2,\)"):
+        confusion_matrix(np.array([0, 1, 2]), np.array([0, 1]), num_classes=3)
+    with pytest.raises(ValueError, match=r"predicted labels must be in 0..2, got 0..3"):
+        confusion_matrix(np.array([0, 1]), np.array([0, 3]), num_classes=3)
+
+
 def test_most_confident_mistakes_are_wrong_and_sorted_by_confidence():
-    from src.trainer import most_confident_mistakes
     model = SoftmaxModel(num_features=2)
     model.w[0, :3] = [0.0, 1.0, 2.0]  # logits grow with x for classes 1 and 2
     X = np.array([[0.5, 1.0], [3.0, 1.0], [1.0, 1.0], [-2.0, 1.0]])

@@ -1,4 +1,4 @@
-"""Shared fixtures: real MNIST through MNIST_DATA_DIR, and synthetic IDX files."""
+"""Shared fixtures: real MNIST (bundled in data/mnist/) and Fashion-MNIST, and synthetic IDX files."""
 
 import gzip
 import os
@@ -10,7 +10,8 @@ import pytest
 
 from src import mnist
 
-SHARED_MNIST = Path(__file__).resolve().parent.parent.parent / "shared" / "mnist"
+# Fashion-MNIST is not bundled; tests read the copy beside the checkout unless told otherwise.
+SHARED_FASHION_MNIST = Path(__file__).resolve().parents[2] / "shared" / "fashion-mnist"
 
 
 def write_idx(path, array, magic=None, gz=None):
@@ -43,29 +44,41 @@ def write_fake_mnist(folder, n_train=50, n_test=20, gz=True, seed=0):
 
 @pytest.fixture(autouse=True)
 def _fresh_mnist_memory_cache():
-    """Forget what a test decoded (its tmp_path files); keep real MNIST decoded once."""
+    """Forget what a test decoded (its tmp_path files); keep the real datasets decoded once."""
     saved = dict(mnist._loaded)
     yield
     mnist._loaded.clear()
     mnist._loaded.update(saved)
 
 
-@pytest.fixture(scope="session")
-def mnist_dir():
-    """The folder with the real MNIST files (MNIST_DATA_DIR, else ../shared/mnist).
+def _real_data(dataset, default):
+    """The folder with a real dataset's four files ($<its env var>, else `default`), decoded once.
 
-    In CI (CI=true) a test that needs real MNIST fails when it cannot read
-    it; elsewhere it is skipped with a note on how to provide the data.
+    In CI (CI=true) a test that needs the data fails when it cannot read it;
+    elsewhere it is skipped with a note on how to provide the data.
     """
-    folder = Path(os.environ.get(mnist.ENV_VAR) or SHARED_MNIST)
+    info = mnist.DATASETS[dataset]
+    folder = Path(os.environ.get(info.env_var) or default)
     try:
-        mnist.load_mnist(folder, download_missing=False)
+        mnist.load_mnist(folder, dataset=dataset, download_missing=False)
     except mnist.MNISTError as err:
-        message = f"real MNIST is needed and could not be read: {err}"
+        message = f"real {info.title} is needed and could not be read: {err}"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message)
-        pytest.skip(f"{message}\nSet {mnist.ENV_VAR} to a folder holding the four MNIST files.")
+        pytest.skip(f"{message}\nSet {info.env_var} to a folder holding the four {info.title} files.")
     return folder
+
+
+@pytest.fixture(scope="session")
+def mnist_dir():
+    """The folder with the real MNIST files: MNIST_DATA_DIR, else the bundled data/mnist/."""
+    return _real_data("mnist", mnist.DATASETS["mnist"].cache_dir)
+
+
+@pytest.fixture(scope="session")
+def fashion_mnist_dir():
+    """The folder with the real Fashion-MNIST files: FASHION_MNIST_DATA_DIR, else ../shared/fashion-mnist."""
+    return _real_data("fashion-mnist", SHARED_FASHION_MNIST)
 
 
 SMALL_RUN = ["--train-size", "1500", "--val-size", "300", "--epochs", "2", "--quiet"]

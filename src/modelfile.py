@@ -1,0 +1,188 @@
+"""A trained model as one .npz file: its weights and what it needs to be used again.
+
+The file holds only plain arrays, so it is loaded without unpickling
+(`np.load(..., allow_pickle=False)`): opening a model file can never run code.
+
+    w                [785, 1] (binary) or [785, 10] (softmax), float32 or float64
+    kind             "binary" or "softmax"
+    dataset          e.g. "mnist" or "fashion-mnist"
+    class_names      [num_classes] strings in output order; binary: index 0 is
+                     target 0, index 1 is target 1 (the sigmoid's output)
+    preprocessing    how images become the model's 785 inputs (PREPROCESSING)
+    hyperparameters  JSON object, e.g. {"l2_reg_lambda": 0.0, "learning_rate": 0.5}
+    metrics          JSON object, e.g. {"test_accuracy": 0.91}
+    format_version   FORMAT_VERSION of the code that wrote the file
+    version          the package version (`src.__version__`) that wrote it
+"""
+
+import json
+import zipfile
+import zlib
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from . import __version__
+from .errors import UserError
+from .fileio import atomic_path
+from .models import BinaryModel, SoftmaxModel
+
+FORMAT_VERSION = 1
+PREPROCESSING = "pixels/127.5-1, bias column last (785 inputs)"
+KINDS = {"binary": BinaryModel, "softmax": SoftmaxModel}
+NUM_CLASSES = {"binary": 2, "softmax": 10}
+# 28 * 28 pixels + the bias column; binary: one output, the probability of target 1.
+WEIGHT_SHAPES = {"binary": (785, 1), "softmax": (785, 10)}
+KEYS = ("w", "kind", "dataset", "class_names", "preprocessing", "hyperparameters", "metrics",
+        "format_version", "version")
+_TRAIN = "Train one with `python -m src.train`."
+
+
+class ModelFileError(UserError):
+    """A model file that cannot be used; the message names the file and what is wrong."""
+
+
+class SavedModel(NamedTuple):
+    """A loaded model file: the model, ready to predict, and what was saved with it."""
+
+    model: object  # BinaryModel or SoftmaxModel
+    kind: str
+    dataset: str
+    class_names: tuple
+    hyperparameters: dict
+    metrics: dict
+    version: str  # the package version that wrote the file
+
+
+def save_model(path, model, *, kind, dataset, class_names, hyperparameters, metrics):
+    """Write `model` and its description to `path` as an .npz file, atomically.
+
+    kind: "binary" or "softmax", matching the model's class. class_names: the
+    classes in output order (2 for binary: target 0 then target 1; 10 for
+    softmax). hyperparameters, metrics: JSON-serialisable dicts.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {sorted(KINDS)}, got {kind!r}.")
+    if not isinstance(model, KINDS[kind]) or model.w.shape != WEIGHT_SHAPES[kind]:
+        raise ValueError(f"a {kind} model has w of shape {WEIGHT_SHAPES[kind]}, got "
+                         f"{type(model).__name__} with w {model.w.shape}.")
+    if not np.all(np.isfinite(model.w)):
+        raise ValueError("The model's weights are not all finite; there is nothing worth saving.")
+    class_names = [str(name) for name in class_names]
+    if len(class_names) != NUM_CLASSES[kind]:
+        raise ValueError(f"a {kind} model needs {NUM_CLASSES[kind]} class names, got {len(class_names)}.")
+    if not isinstance(dataset, str) or not dataset:
+        raise ValueError(f"dataset must be a non-empty string, got {dataset!r}.")
+    arrays = dict(
+        w=model.w, kind=np.array(kind), dataset=np.array(dataset), class_names=np.array(class_names),
+        preprocessing=np.array(PREPROCESSING),
+        hyperparameters=np.array(json.dumps(dict(hyperparameters), sort_keys=True)),
+        metrics=np.array(json.dumps(dict(metrics), sort_keys=True)),
+        format_version=np.array(FORMAT_VERSION, dtype=np.int64), version=np.array(__version__),
+    )
+    with atomic_path(path) as tmp:
+        # A file object, not a name: np.savez would append ".npz" to the temporary name.
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+    return Path(path)
+
+
+def load_model(path):
+    """Read a file written by `save_model` -> SavedModel. Never unpickles.
+
+    Raises ModelFileError (one line: the file and what is wrong) for anything
+    that is not a complete, valid model file of a format this code reads.
+    """
+    arrays = _read_arrays(path)
+
+    def fail(problem):
+        raise ModelFileError(f"{path} is not a usable model file: {problem}. {_TRAIN}")
+
+    version = _scalar(arrays, "format_version", "iu", fail)
+    if version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path} has model-file format {version}, written by a newer version of this code "
+            f"(this one reads format {FORMAT_VERSION}): update the code, or {_TRAIN[0].lower()}{_TRAIN[1:]}")
+    if version < 1:
+        fail(f"format_version is {version}, not a valid format")
+    kind = _scalar(arrays, "kind", "U", fail)
+    if kind not in KINDS:
+        fail(f"unknown kind {kind!r} (expected one of {', '.join(sorted(KINDS))})")
+    preprocessing = _scalar(arrays, "preprocessing", "U", fail)
+    if preprocessing != PREPROCESSING:
+        fail(f"its inputs are made by {preprocessing!r}, this code makes {PREPROCESSING!r}")
+    names = arrays["class_names"]
+    if names.dtype.kind != "U" or names.ndim != 1 or len(names) != NUM_CLASSES[kind]:
+        fail(f"a {kind} model needs {NUM_CLASSES[kind]} class names, the file has {names.size} "
+             f"(shape {names.shape})")
+    w = arrays["w"]
+    if w.dtype not in (np.float32, np.float64) or w.shape != WEIGHT_SHAPES[kind]:
+        fail(f"a {kind} model's weights are float32 or float64 of shape {list(WEIGHT_SHAPES[kind])}, "
+             f"the file has {w.dtype} {list(w.shape)}")
+    if not np.all(np.isfinite(w)):
+        fail(f"{np.count_nonzero(~np.isfinite(w))} of its weights are not finite (NaN or infinity)")
+    hyperparameters = _json_object(arrays, "hyperparameters", fail)
+    model = _make_model(kind, w, hyperparameters.get("l2_reg_lambda", 0.0), fail)
+    return SavedModel(model, kind, _scalar(arrays, "dataset", "U", fail), tuple(str(n) for n in names),
+                      hyperparameters, _json_object(arrays, "metrics", fail),
+                      _scalar(arrays, "version", "U", fail))
+
+
+def _read_arrays(path):
+    """Every key of KEYS from the .npz at `path`, as arrays; ModelFileError otherwise."""
+    def fail(problem):
+        problem = " ".join(str(problem).split())  # one line, whatever the library said
+        raise ModelFileError(f"{path} is not a usable model file: {problem}. {_TRAIN}")
+
+    path = Path(path)
+    if not path.is_file():
+        fail("no such file" if not path.exists() else "it is not a file")
+    try:
+        if not zipfile.is_zipfile(path):
+            fail("it is not a complete .npz archive (truncated, or another kind of file)")
+        with np.load(path, allow_pickle=False) as npz:
+            missing = [key for key in KEYS if key not in npz.files]
+            if missing:
+                fail(f"it lacks {', '.join(missing)}")
+            arrays = {}
+            for key in KEYS:
+                try:
+                    arrays[key] = npz[key]
+                except ValueError as err:
+                    if "allow_pickle" in str(err):
+                        fail(f"array {key!r} holds Python objects, "
+                             "which are never unpickled (that could run code)")
+                    fail(f"array {key!r} cannot be read ({err})")
+            return arrays
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as err:
+        fail(f"it is damaged ({type(err).__name__}: {err})")
+
+
+def _scalar(arrays, key, kinds, fail):
+    """arrays[key] as a Python str or int, if it is a 0-d array of a dtype kind in `kinds`."""
+    value = arrays[key]
+    if value.ndim != 0 or value.dtype.kind not in kinds:
+        fail(f"{key} should be a single {'string' if kinds == 'U' else 'integer'}, "
+             f"the file has {value.dtype} of shape {value.shape}")
+    return value.item()
+
+
+def _json_object(arrays, key, fail):
+    text = _scalar(arrays, key, "U", fail)
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as err:
+        fail(f"{key} is not valid JSON ({err})")
+    if not isinstance(value, dict):
+        fail(f"{key} should be a JSON object, the file has {type(value).__name__}")
+    return value
+
+
+def _make_model(kind, w, l2_reg_lambda, fail):
+    try:
+        model = KINDS[kind](l2_reg_lambda=l2_reg_lambda, dtype=w.dtype)
+    except (TypeError, ValueError) as err:
+        fail(f"hyperparameter l2_reg_lambda: {err}")
+    model.w = np.ascontiguousarray(w)
+    return model

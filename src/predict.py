@@ -1,0 +1,140 @@
+"""Classify your own digit photos with a saved model.
+
+    python -m src.predict MODEL IMAGE... [--json] [--show DIR] [--background auto|light|dark]
+
+Each image is made to look like an MNIST digit (`src.images`), pre-processed
+as in training, and classified; one line per image gives the three likeliest
+classes (both, for a binary model) with their probabilities:
+
+    my_seven.jpg: 7 (0.912), 1 (0.051), 9 (0.020)
+
+--json prints one JSON list instead; --show DIR writes, for each image, a PNG
+of the 28x28 image as the model saw it beside the weight template of the
+class it chose. An image that cannot be read is reported on stderr and the
+others are still classified; the exit code is then 1.
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from .cli import run
+from .data import pre_process_images
+from .errors import UserError
+from .images import BACKGROUNDS, ImageError, load_digit_image
+from .modelfile import load_model
+
+TOP = 3  # classes shown per image
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(prog="python -m src.predict", description=__doc__.splitlines()[0])
+    p.add_argument("model", metavar="MODEL", help="a model file (.npz) written by `python -m src.train`")
+    p.add_argument("images", metavar="IMAGE", nargs="+",
+                   help="photos or scans of single digits (PNG, JPEG, ...)")
+    p.add_argument("--json", action="store_true", help="print one JSON list instead of a line per image")
+    p.add_argument("--show", metavar="DIR", help="write a PNG per image: what the model saw, and the "
+                   "weight template of the class it chose")
+    p.add_argument("--background", choices=BACKGROUNDS, default="auto",
+                   help="light: dark ink on light paper; dark: light ink on dark; "
+                        "auto (default): decided from the image's border")
+    args = p.parse_args(argv)
+    if args.show is not None and Path(args.show).exists() and not Path(args.show).is_dir():
+        p.error(f"argument --show: {args.show} exists and is not a folder")
+    return args
+
+
+def classify(saved, image):
+    """uint8 [28, 28] -> (predicted class index, probabilities [num_classes])."""
+    X = pre_process_images(image[None], dtype=saved.model.w.dtype)
+    y_hat = saved.model.forward(X)[0]
+    # Binary: the sigmoid is the probability of target 1, class_names[1].
+    probabilities = np.array([1 - y_hat[0], y_hat[0]]) if saved.kind == "binary" else y_hat
+    return int(saved.model.predict(X)[0]), probabilities.astype(np.float64)
+
+
+def ranked(prediction, probabilities, top=TOP):
+    """The prediction first, then the other classes by falling probability: top indices."""
+    others = [k for k in np.argsort(-probabilities, kind="stable") if k != prediction]
+    return [prediction, *others][:top]
+
+
+def describe(path, names, prediction, probabilities):
+    """One output line: `path: 7 (0.912), 1 (0.051), 9 (0.020)`."""
+    best = ", ".join(f"{names[k]} ({probabilities[k]:.3f})" for k in ranked(prediction, probabilities))
+    return f"{path}: {best}"
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    saved = load_model(args.model)
+    show = None
+    if args.show is not None:
+        show = Path(args.show)
+        try:
+            show.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise UserError(f"--show: cannot create the folder {show} ({err.strerror}); "
+                            "choose another") from None
+    results, failed, used = [], 0, {Path(p).resolve() for p in args.images}
+    for path in args.images:
+        try:
+            image = load_digit_image(path, background=args.background)
+        except ImageError as err:
+            print(f"error: {err}", file=sys.stderr, flush=True)
+            failed += 1
+            continue
+        prediction, probabilities = classify(saved, image)
+        if args.json:
+            results.append({"path": path, "prediction": saved.class_names[prediction],
+                            "probabilities": dict(zip(saved.class_names, map(float, probabilities)))})
+        else:
+            print(describe(path, saved.class_names, prediction, probabilities), flush=True)
+        if show is not None:
+            out = _figure_path(show, path, used)
+            _save_prediction_figure(out, saved, image, prediction, probabilities[prediction], path)
+    if args.json:
+        print(json.dumps(results, indent=2))
+    return 1 if failed else 0
+
+
+def _figure_path(folder, image_path, used):
+    """folder/<image name>_predicted.png, numbered if that name is taken (never an input)."""
+    stem = Path(image_path).stem
+    out, n = folder / f"{stem}_predicted.png", 1
+    while out.resolve() in used:
+        n += 1
+        out = folder / f"{stem}_predicted-{n}.png"
+    used.add(out.resolve())
+    return out
+
+
+def _save_prediction_figure(out, saved, image, prediction, probability, title):
+    """The 28x28 input beside the weight template of the predicted class, as PNG."""
+    from .plots import plt, save_figure  # Matplotlib only when --show asks for figures
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(6, 3.4), layout="constrained")
+    left.imshow(image, cmap="gray", vmin=0, vmax=255)
+    left.set_title("what the model saw (28x28)", fontsize=9)
+    if saved.kind == "binary":
+        # One weight image: positive weights vote for class_names[1], negative for [0].
+        template = saved.model.w[:-1, 0]
+        label = f"weights: + for {saved.class_names[1]}, - for {saved.class_names[0]}"
+    else:
+        template = saved.model.w[:-1, prediction]
+        label = f"weight template of {saved.class_names[prediction]}"
+    scale = float(np.abs(template).max()) or 1.0  # symmetric: grey is weight 0
+    right.imshow(template.reshape(28, 28), cmap="gray", vmin=-scale, vmax=scale)
+    right.set_title(label, fontsize=9)
+    for ax in (left, right):
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.suptitle(f"{Path(title).name}: {saved.class_names[prediction]} ({probability:.3f})")
+    save_figure(fig, out)
+
+
+if __name__ == "__main__":
+    run(main)

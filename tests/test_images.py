@@ -1,0 +1,147 @@
+"""Digit photos -> MNIST-style 28x28 images: polarity, size, centring, file formats, errors.
+
+Tolerances: the centre of mass lands within 1 px of (14, 14) (whole-pixel
+shifts leave at most 0.5 px); an image and its exact negative give the same
+result to 1 grey level (float rounding); a JPEG (quality 75) of the digit
+differs from the PNG by under 1 grey level on average (measured: 0.06).
+"""
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from src.errors import UserError
+from src.images import ImageError, load_digit_image, to_mnist_style
+
+
+def draw_seven(size=(200, 160), ink=40, paper=200, noise=4.0, seed=0):
+    """A '7' drawn dark on slightly grey paper, off-centre, with sensor-like noise: uint8 [H, W]."""
+    image = Image.new("L", size, paper)
+    ImageDraw.Draw(image).line([(50, 30), (120, 30), (80, 140)], fill=ink, width=12)
+    noise = np.random.default_rng(seed).normal(0, noise, image.size[::-1])
+    noisy = np.asarray(image, dtype=np.float64) + noise
+    return np.clip(np.rint(noisy), 0, 255).astype(np.uint8)
+
+
+def save(array, path, **kwargs):
+    Image.fromarray(array).save(path, **kwargs)
+    return path
+
+
+def centre_of_mass(image):
+    image = image.astype(np.float64)
+    rows, cols = np.indices(image.shape)
+    return (rows * image).sum() / image.sum(), (cols * image).sum() / image.sum()
+
+
+def bounding_box(image):
+    rows, cols = np.nonzero(image)
+    return rows.max() - rows.min() + 1, cols.max() - cols.min() + 1
+
+
+@pytest.fixture
+def seven_png(tmp_path):
+    return save(draw_seven(), tmp_path / "seven.png")
+
+
+def test_dark_on_light_becomes_white_on_black(seven_png):
+    digit = load_digit_image(seven_png)
+    assert digit.shape == (28, 28) and digit.dtype == np.uint8
+    assert digit.max() == 255
+    ring = np.ones((28, 28), dtype=bool)
+    ring[1:-1, 1:-1] = False
+    assert digit[ring].max() == 0  # background black up to the frame
+
+
+def test_digit_fits_a_20x20_box(seven_png):
+    h, w = bounding_box(load_digit_image(seven_png))
+    assert max(h, w) in (19, 20) and min(h, w) <= 20  # longer side 20 (a faint edge may round to 0)
+
+
+def test_centre_of_mass_at_the_centre(seven_png):
+    row, col = centre_of_mass(load_digit_image(seven_png))
+    assert abs(row - 14) <= 1 and abs(col - 14) <= 1, (row, col)
+
+
+def test_light_on_dark_gives_the_same_image(tmp_path, seven_png):
+    negative = save(255 - draw_seven(), tmp_path / "negative.png")
+    difference = np.abs(load_digit_image(negative).astype(int) - load_digit_image(seven_png))
+    assert difference.max() <= 1
+
+
+def test_background_flag_overrides_the_guess(seven_png):
+    # Told the background is dark, only noise above the paper is "ink": not the 7.
+    told_dark = load_digit_image(seven_png, background="dark").astype(int)
+    assert np.abs(told_dark - load_digit_image(seven_png)).mean() > 20
+    told_light = load_digit_image(seven_png, background="light")
+    np.testing.assert_array_equal(told_light, load_digit_image(seven_png))
+
+
+def test_jpeg_round_trip(tmp_path, seven_png):
+    jpeg = save(draw_seven(), tmp_path / "seven.jpg", quality=75)
+    difference = np.abs(load_digit_image(jpeg).astype(int) - load_digit_image(seven_png))
+    assert difference.mean() < 1, difference.mean()
+
+
+def test_exif_orientation_is_applied(tmp_path, seven_png):
+    # Stored turned a quarter; orientation 6 tells a viewer to turn it back.
+    stored = Image.fromarray(draw_seven()).transpose(Image.Transpose.ROTATE_90)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    rotated = tmp_path / "rotated.png"
+    stored.save(rotated, exif=exif)
+    upright = load_digit_image(seven_png)
+    assert np.abs(load_digit_image(rotated).astype(int) - upright).max() <= 1
+    as_stored = to_mnist_style(np.asarray(stored, dtype=np.float64) / 255)
+    assert np.abs(as_stored.astype(int) - upright).mean() > 20  # the tag is what made them equal
+
+
+def test_transparent_background_reads_as_white(tmp_path):
+    rgba = np.zeros((160, 200, 4), dtype=np.uint8)
+    seven = draw_seven(noise=0, ink=0, paper=255)
+    rgba[..., 3] = 255 - seven  # black ink, opaque where drawn, transparent paper
+    transparent = save(rgba, tmp_path / "transparent.png")
+    on_white = save(seven, tmp_path / "white.png")
+    np.testing.assert_array_equal(load_digit_image(transparent), load_digit_image(on_white))
+
+
+def test_large_photo_is_handled(tmp_path):
+    big = np.asarray(Image.fromarray(draw_seven()).resize((1920, 2400), Image.Resampling.BILINEAR))
+    digit = load_digit_image(save(big, tmp_path / "big.jpg", quality=85))
+    assert max(bounding_box(digit)) in (19, 20)
+
+
+def test_thin_bar_is_scaled_up_to_20_px():
+    gray = np.ones((40, 30))
+    gray[10:16, 14:16] = 0  # a 6x2 dark bar
+    digit = to_mnist_style(gray)
+    assert bounding_box(digit)[0] == 20
+    assert abs(centre_of_mass(digit)[0] - 14) <= 1
+
+
+def assert_image_error(path, phrase):
+    with pytest.raises(ImageError) as info:
+        load_digit_image(path)
+    message = str(info.value)
+    assert isinstance(info.value, UserError)
+    assert str(path) in message and phrase in message and "\n" not in message, message
+
+
+def test_uniform_image_has_no_ink(tmp_path):
+    assert_image_error(save(np.full((50, 40), 180, dtype=np.uint8), tmp_path / "blank.png"), "no ink")
+
+
+def test_not_an_image(tmp_path):
+    text = tmp_path / "digit.png"
+    text.write_text("not a picture\n")
+    assert_image_error(text, "not an image")
+
+
+def test_truncated_image(tmp_path, seven_png):
+    cut = tmp_path / "cut.png"
+    cut.write_bytes(seven_png.read_bytes()[:2000])
+    assert_image_error(cut, "cannot be decoded")
+
+
+def test_missing_image(tmp_path):
+    assert_image_error(tmp_path / "nowhere.png", "no such file")

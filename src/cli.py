@@ -1,11 +1,25 @@
 """What the task scripts share on the command line: flags, checks, clean exits."""
 
 import argparse
+import math
+import os
+import signal
 import sys
+import threading
 
 from .data import MNIST_TEST_SIZE, MNIST_TRAIN_SIZE
-from .mnist import MNISTError
-from .trainer import TrainingDivergedError
+from .errors import UserError
+from .outputs import committed_outputs
+
+DATASETS = ("mnist", "fashion-mnist")
+
+
+def available_cpus():
+    """The CPUs this process may run on (its affinity mask, which containers and taskset narrow)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def int_in(low, high=None, why=""):
@@ -22,36 +36,182 @@ def int_in(low, high=None, why=""):
     return parse
 
 
-def parser(description, training=False, default_epochs=None):
+def float_in(low=None, high=None, low_inclusive=True, high_inclusive=True, why=""):
+    """An argparse type: a finite real number between low and high (None: no bound on that side).
+
+    Each bound is allowed unless its *_inclusive is False, e.g. a learning
+    rate: float_in(0, None, low_inclusive=False). NaN and infinity are refused.
+    """
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+        too_low = low is not None and (value < low if low_inclusive else value <= low)
+        too_high = high is not None and (value > high if high_inclusive else value >= high)
+        if too_low or too_high:
+            bounds = []
+            if low is not None:
+                bounds.append(f"{'at least' if low_inclusive else 'greater than'} {low:g}")
+            if high is not None:
+                bounds.append(f"{'at most' if high_inclusive else 'less than'} {high:g}")
+            raise argparse.ArgumentTypeError(f"{text} is not {' and '.join(bounds)}{why}")
+        return value
+    return parse
+
+
+MAX_EPOCHS = 10**6  # the trainer's own bound
+
+
+def parser(description, training=False, default_epochs=None, epochs_factor=1):
     """An ArgumentParser with the flags every task script takes.
 
     training: add the flags of the training scripts (task2/3/4).
+    epochs_factor: the script also trains this many times --epochs (task 3's
+        overfitting run: 2), so --epochs is bounded by MAX_EPOCHS // epochs_factor.
     """
     p = argparse.ArgumentParser(description=description)
-    p.add_argument("--data-dir", help="folder with the four MNIST files (default: $MNIST_DATA_DIR, "
-                   "then data/mnist/, downloading there if missing)")
+    p.add_argument("--dataset", choices=DATASETS, default="mnist",
+                   help="mnist (handwritten digits, cached in data/mnist/) or fashion-mnist (clothing, "
+                        "cached in data/fashion-mnist/), both 60,000 + 10,000 images of 28x28 "
+                        "(default: mnist)")
+    p.add_argument("--data-dir", help="folder with the data set's four IDX files (default: for mnist "
+                   "$MNIST_DATA_DIR, then the data set's cache folder, downloading there if missing)")
     p.add_argument("--seed", type=int_in(0, 2**63 - 1), default=0,
                    help="seed of the data split and shuffling (default: 0)")
+    p.add_argument("--jobs", type=int_in(1), default=available_cpus(),
+                   help="independent runs in parallel processes, one BLAS thread each; 1 = all in this "
+                        "process, in order (default: the CPUs this process may use, here %(default)s)")
     if training:
-        p.add_argument("--out-dir", default="figures", help="where figures and metrics go (default: figures/)")
+        p.add_argument("--out-dir", default="figures",
+                       help="where figures and metrics go (default: figures/)")
         p.add_argument("--train-size", type=int_in(1, MNIST_TRAIN_SIZE), default=18000,
-                       help="training images drawn from MNIST's 60,000 (default: 18000)")
-        p.add_argument("--val-size", type=int_in(1, MNIST_TEST_SIZE - 1, ": the other test images are held out"),
-                       default=2000,
-                       help="validation images drawn from MNIST's 10,000 test images (default: 2000)")
-        p.add_argument("--epochs", type=int_in(1, 10**6), default=default_epochs,
+                       help="training images drawn from the 60,000 training images (default: 18000)")
+        held_out = ": the other test images are held out"
+        p.add_argument("--val-size", type=int_in(1, MNIST_TEST_SIZE - 1, held_out), default=2000,
+                       help="validation images drawn from the 10,000 test images (default: 2000)")
+        why = f": the script also trains {epochs_factor} times that many epochs" if epochs_factor > 1 else ""
+        p.add_argument("--epochs", type=int_in(1, MAX_EPOCHS // epochs_factor, why), default=default_epochs,
                        help=f"maximum number of epochs (default: {default_epochs})")
         p.add_argument("--quiet", action="store_true", help="no progress lines")
     return p
 
 
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP as an exception, like KeyboardInterrupt for Ctrl-C.
+
+    Raised where the program is, so every `with` block on the way out
+    (RunOutputs above all) cleans up before the process exits.
+    """
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
+        self.signal_name = signal.Signals(signum).name
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated(signum)
+
+
+def _install_handlers(signums, handler):
+    """Set `handler` for each signal not ignored (nohup) and settable here; return the previous ones."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    settable = [s for s in signums if signal.getsignal(s) not in (signal.SIG_IGN, None)]
+    return {s: signal.signal(s, handler) for s in settable}
+
+
+class _QuietWhenClosed:
+    """A text stream that falls silent when its reader has gone (`python task3.py | head -1`).
+
+    A BrokenPipeError on write or flush points the file descriptor at
+    /dev/null (so the interpreter's own flush at exit succeeds too) and the
+    run goes on to write its outputs, with its exit code unchanged.
+    """
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text):
+        try:
+            return self.stream.write(text)
+        except BrokenPipeError:
+            self._silence()
+            return len(text)
+
+    def flush(self):
+        try:
+            self.stream.flush()
+        except BrokenPipeError:
+            self._silence()
+
+    def _silence(self):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, self.stream.fileno())
+        except (OSError, ValueError):  # no file descriptor: drop the stream instead
+            self.stream = open(os.devnull, "w")  # noqa: SIM115 (lives as long as the process)
+        finally:
+            os.close(devnull)
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
+
+
+def _guard_streams():
+    saved = (sys.stdout, sys.stderr)
+    sys.stdout, sys.stderr = (s if s is None else _QuietWhenClosed(s) for s in saved)
+    return saved
+
+
+def _unguard_streams(saved):
+    for guarded in (sys.stdout, sys.stderr):
+        if isinstance(guarded, _QuietWhenClosed):
+            guarded.flush()
+    sys.stdout, sys.stderr = saved
+
+
+def _stopped(what, committed_before):
+    """The line for an interrupted run, true to RunOutputs' guarantee."""
+    written = dict.fromkeys(committed_outputs()[committed_before:])  # each file once, in order
+    if not written:
+        return f"{what}: no outputs were changed."
+    listing = ", ".join(str(path) for path in written)
+    return f"{what} after writing {listing} and its figures, complete; nothing else was changed."
+
+
 def run(main):
-    """Call main(); turn the project's expected errors into one line and exit 1."""
+    """Call main() and exit with its code (None -> 0); every expected failure is one line on stderr.
+
+    UserError: "error: <message>", exit 1. Ctrl-C: exit 130; SIGTERM: 143;
+    SIGHUP: 129 (128 + the signal's number, as the shell reports a killed
+    process); each one line saying what happened to the outputs. Any other
+    exception (a ValueError from a wrong shape, say) is a bug and keeps its
+    traceback. A closed stdout or stderr never stops the run.
+    """
+    saved_streams = _guard_streams()
+    message, committed_before = None, len(committed_outputs())
     try:
-        code = main()
-    except (MNISTError, TrainingDivergedError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        sys.exit(1)
+        handlers = _install_handlers((signal.SIGTERM, signal.SIGHUP), _raise_terminated)
+        try:
+            code = main()
+        except UserError as err:
+            message, code = f"error: {err}", 1
+        except KeyboardInterrupt:
+            message, code = _stopped("interrupted (Ctrl-C)", committed_before), 128 + signal.SIGINT
+        except Terminated as stop:
+            message, code = _stopped(f"stopped by {stop.signal_name}", committed_before), 128 + stop.signum
+        finally:
+            for signum, handler in handlers.items():
+                signal.signal(signum, handler)
+        if message:
+            # One line, whatever the message holds (a folder name with a newline, say).
+            print(message.replace("\r", "\\r").replace("\n", "\\n"), file=sys.stderr, flush=True)
+    finally:
+        _unguard_streams(saved_streams)
     sys.exit(code or 0)
 
 

@@ -15,9 +15,9 @@ from src.models import BinaryModel
 
 def main(argv=None):
     args = parser(__doc__.splitlines()[0]).parse_args(argv)
-    split = load_binary_dataset(2, 3, seed=args.seed, data_dir=args.data_dir)
+    split = load_binary_dataset(2, 3, seed=args.seed, data_dir=args.data_dir, dataset=args.dataset)
     X = pre_process_images(split.X_train)
-    Y = split.Y_train.astype(np.float64)
+    Y = BinaryModel().encode_targets(split.y_train)
     pixels = X[:, :-1]
     checks = [
         ("pre-processed pixels span [-1, 1]", pixels.min() == -1 and pixels.max() == 1,

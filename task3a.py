@@ -16,10 +16,10 @@ from src.models import SoftmaxModel
 
 def main(argv=None):
     args = parser(__doc__.splitlines()[0]).parse_args(argv)
-    split = load_full_mnist(seed=args.seed, data_dir=args.data_dir)
+    split = load_full_mnist(seed=args.seed, data_dir=args.data_dir, dataset=args.dataset)
     X = pre_process_images(split.X_train)
-    Y = one_hot_encode(split.Y_train)
-    one_hot_ok = np.all(Y.sum(axis=1) == 1) and np.all(Y.argmax(axis=1) == split.Y_train[:, 0])
+    Y = one_hot_encode(split.y_train)
+    one_hot_ok = np.all(Y.sum(axis=1) == 1) and np.all(Y.argmax(axis=1) == split.y_train)
     uniform = np.allclose(SoftmaxModel().forward(X), 0.1, rtol=0, atol=1e-15)
     checks = [
         ("pre-processed pixels span [-1, 1], 785 features", X.shape[1] == 785 and X.min() == -1 and X.max() == 1,

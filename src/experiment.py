@@ -1,94 +1,157 @@
-"""What the training scripts share: data preparation, one training run, metrics JSON.
+"""One training run from its settings, and what every training command shares.
+
+    Settings -> load_data (pre-processed, checked) -> train_run -> run record
 
 A run record is a plain dict, ready for JSON and for the plots:
     train_loss, val_loss, train_accuracy, val_accuracy: {step: value}
     final: loss and accuracy of the final weights on train, val and test
-    test_accuracy, epochs_run, early_stopped, stop_epoch, stop_step, seconds
+    test_accuracy, epochs_run, early_stopped, stop_epoch, stop_step, seconds,
+    l2_reg_lambda, weight_l2_norm, weight_roughness
 """
 
-import json
-import re
+import math
 import sys
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
-from .data import Split, load_binary_dataset, load_full_mnist, one_hot_encode, pre_process_images
-from .fileio import write_text_atomic
+from .data import Split, load_binary_dataset, load_full_mnist, pre_process_images
+from .errors import UserError
+from .metrics import evaluate, weight_l2_norm, weight_roughness
 from .models import BinaryModel, SoftmaxModel
-from .trainer import EarlyStopping, Trainer, evaluate
+from .parallel import run_parallel
+from .trainer import EarlyStopping, Trainer
 
 # Training runs in float32: half the bytes of float64 to stream through
 # memory, and the same accuracy (the gradient checks stay in float64).
 DTYPE = np.float32
 
 
-@dataclass
+@dataclass(frozen=True)
 class Settings:
-    """One task's hyperparameters, recorded in its JSON."""
+    """Everything that decides one training run; recorded in its JSON.
 
-    learning_rate: float
-    batch_size: int
-    max_epochs: int
-    shuffle: bool
-    early_stopping_patience: int | None  # None: off
-    seed: int
-    train_size: int
-    val_size: int
+    The defaults are task 3's: softmax regression on all ten classes.
+    model:   "softmax", or "binary" for classes[0] (target 1) against classes[1] (target 0).
+    early_stopping_patience: validation checks without a new best before stopping; None: off.
+    """
+
+    model: str = "softmax"
+    classes: tuple | None = None  # binary only: (class of target 1, class of target 0)
+    learning_rate: float = 0.01
+    batch_size: int = 128
+    max_epochs: int = 50
+    shuffle: bool = True
+    early_stopping_patience: int | None = 10
+    min_delta: float = 0.0
+    restore_best_weights: bool = False
+    l2_reg_lambda: float = 0.0
+    seed: int = 0
+    train_size: int = 18_000
+    val_size: int = 2_000
+    dataset: str = "mnist"
     dtype: str = np.dtype(DTYPE).name
 
 
-def _prepare(split, encode_targets):
-    """A Split with its images pre-processed ([N, 785]) and targets encoded, all in DTYPE."""
-    X_train, X_val, X_test = (pre_process_images(x, DTYPE) for x in split[::2])
-    Y_train, Y_val, Y_test = (encode_targets(y) for y in split[1::2])
-    return Split(X_train, Y_train, X_val, Y_val, X_test, Y_test)
+TASK3 = Settings()
+TASK2 = replace(TASK3, model="binary", classes=(2, 3), learning_rate=0.05, max_epochs=500, shuffle=False)
 
 
-def binary_dataset(args):
-    """Digit 2 (target 1) against digit 3 (target 0), targets [N, 1]."""
-    split = load_binary_dataset(2, 3, args.train_size, args.val_size, args.seed, args.data_dir)
-    return _prepare(split, lambda y: y.astype(DTYPE))
+def from_args(base, args, **changes):
+    """`base` with the data flags every training script takes (--seed, --train-size,
+    --val-size, --dataset, --epochs) and `changes` applied."""
+    return replace(base, seed=args.seed, train_size=args.train_size, val_size=args.val_size,
+                   dataset=args.dataset, max_epochs=args.epochs, **changes)
 
 
-def softmax_dataset(args):
-    """All ten digits, one-hot targets [N, 10]."""
-    split = load_full_mnist(args.train_size, args.val_size, args.seed, args.data_dir)
-    return _prepare(split, lambda y: one_hot_encode(y, dtype=DTYPE))
+def load_data(settings, data_dir=None, batch_flag=False):
+    """The split `settings` asks for: images pre-processed to [N, 785] in DTYPE, integer labels.
+
+    Raises UserError, naming the flag to change, when a set is empty or holds
+    fewer images than one batch (batch_flag: the command has a --batch-size flag to suggest).
+    """
+    s = settings
+    if s.model == "binary":
+        split = load_binary_dataset(*s.classes, s.train_size, s.val_size, s.seed, data_dir, s.dataset)
+    else:
+        split = load_full_mnist(s.train_size, s.val_size, s.seed, data_dir, s.dataset)
+    check_split(split, settings, batch_flag)
+    X_train, X_val, X_test = (pre_process_images(X, DTYPE) for X in split[::2])
+    return Split(X_train, split.y_train, X_val, split.y_val, X_test, split.y_test)
 
 
-def train_run(model, data, settings, verbose=False):
-    """Train `model` on `data` with `settings`; returns (run record, model)."""
+def check_split(split, settings, batch_flag=False):
+    """Every set non-empty and the training set at least one batch, else one line naming the flag."""
+    s = settings
+    what = f"images of classes {s.classes[0]} and {s.classes[1]}" if s.model == "binary" else "images"
+    sizes = {"training": (len(split.X_train), "--train-size", s.train_size),
+             "validation": (len(split.X_val), "--val-size", s.val_size),
+             "held-out test": (len(split.X_test), "--val-size", s.val_size)}
+    for name, (n, flag, value) in sizes.items():
+        if n == 0:
+            fix = "use a smaller --val-size" if name == "held-out test" else f"use a larger {flag}"
+            raise UserError(f"{flag} {value} leaves no {name} {what}: {fix}.")
+    n_train = sizes["training"][0]
+    if n_train < s.batch_size:
+        fix = "use a larger --train-size" + (" or a smaller --batch-size" if batch_flag else "")
+        raise UserError(f"--train-size {s.train_size} leaves {n_train} training {what}, fewer than one "
+                        f"batch of {s.batch_size}: {fix}.")
+
+
+def make_model(settings):
+    cls = BinaryModel if settings.model == "binary" else SoftmaxModel
+    return cls(l2_reg_lambda=settings.l2_reg_lambda, dtype=settings.dtype)
+
+
+def train_run(settings, data_dir=None, verbose=False, label="", data=None):
+    """Train one model as `settings` say; returns (run record, final weights w).
+
+    data: the split from `load_data(settings, data_dir)`, loaded here if None.
+    A top-level function of plain arguments, so a process pool can run it.
+    """
+    data = load_data(settings, data_dir) if data is None else data
+    model = make_model(settings)
     stopper = None
     if settings.early_stopping_patience is not None:
-        stopper = EarlyStopping(patience=settings.early_stopping_patience)
+        stopper = EarlyStopping(settings.early_stopping_patience, settings.min_delta,
+                                settings.restore_best_weights)
     trainer = Trainer(model, settings.learning_rate, settings.batch_size, settings.shuffle,
-                      data.X_train, data.Y_train, data.X_val, data.Y_val,
-                      early_stopping=stopper, seed=settings.seed, verbose=verbose)
-    history = trainer.train(settings.max_epochs)
+                      data.X_train, data.y_train, data.X_val, data.y_val,
+                      early_stopping=stopper, seed=settings.seed, verbose=verbose, label=label)
+    record = asdict(trainer.train(settings.max_epochs))
     final = {}
     for split in ("train", "val", "test"):
-        loss, acc = evaluate(model, getattr(data, f"X_{split}"), getattr(data, f"Y_{split}"))
+        loss, acc = evaluate(model, getattr(data, f"X_{split}"), getattr(data, f"y_{split}"))
         final[f"{split}_loss"], final[f"{split}_accuracy"] = loss, acc
-    record = asdict(history)
-    record.update(final=final, test_accuracy=final["test_accuracy"])
-    return record, model
+    if not all(math.isfinite(v) for v in final.values()):
+        raise UserError(f"The final weights give a non-finite loss ({final}): training diverged; "
+                        f"lower --learning-rate (it is {settings.learning_rate:g}).")
+    record.update(final=final, test_accuracy=final["test_accuracy"], l2_reg_lambda=settings.l2_reg_lambda,
+                  weight_l2_norm=weight_l2_norm(model.w), weight_roughness=weight_roughness(model.w))
+    return record, model.w
 
 
-def weight_roughness(w):
-    """How speckled the weight images are: the mean absolute difference between
-    neighbouring pixels over the mean absolute weight (scale-free; 0 is flat).
+def train_all(settings_by_name, data_dir=None, jobs=1, verbose=False):
+    """Train every run of a task, up to `jobs` at once (each with one BLAS thread).
 
-    w: [785, 10]; the bias row is left out.
+    Returns ({name: run record}, {name: weights}) in the order of settings_by_name;
+    the results are the same whatever `jobs` is.
     """
-    images = w[:-1].T.reshape(-1, 28, 28).astype(np.float64)
-    neighbours = np.abs(np.diff(images, axis=1)).mean() + np.abs(np.diff(images, axis=2)).mean()
-    return float(neighbours / np.abs(images).mean())
+    names = list(settings_by_name)
+    calls = [(train_run, (settings_by_name[name], data_dir, verbose, f"{name}: "), {}) for name in names]
+    # The longest runs first: the work of a run grows with its epochs and images.
+    costs = [s.max_epochs * s.train_size for s in settings_by_name.values()]
+    results = run_parallel(calls, jobs, costs)
+    return {n: r for n, (r, _) in zip(names, results)}, {n: w for n, (_, w) in zip(names, results)}
 
 
-def make_model(kind, l2_reg_lambda=0.0):
-    return {"binary": BinaryModel, "softmax": SoftmaxModel}[kind](l2_reg_lambda=l2_reg_lambda, dtype=DTYPE)
+def summary_line(task, name, record):
+    """One line per run: epochs, the early stop, accuracies, the weights' norm, time."""
+    when = (f"early stopping fired in epoch {record['stop_epoch']}" if record["early_stopped"]
+            else "no early stop")
+    return (f"{task}, {name}: {record['epochs_run']} epochs, {when}; val accuracy "
+            f"{record['final']['val_accuracy']:.4f}, test accuracy {record['test_accuracy']:.4f}, "
+            f"||w|| = {record['weight_l2_norm']:.2f} ({record['seconds']:.1f} s)")
 
 
 def verbose_wanted(args):
@@ -100,25 +163,10 @@ def _series(series):
     return {"steps": [int(s) for s in series], "values": [float(v) for v in series.values()]}
 
 
-def write_metrics(path, settings, runs, **extra):
-    """Write {settings, runs, ...} as JSON, atomically. Series become {steps, values}."""
-    out = {"settings": {name: asdict(s) for name, s in settings.items()}, "runs": {}}
+def metrics(settings_by_name, runs, **extra):
+    """The JSON document of a task: {settings, runs, **extra}, series as {steps, values}."""
+    out = {"settings": {name: asdict(s) for name, s in settings_by_name.items()}, "runs": {}}
     for name, run in runs.items():
-        out["runs"][name] = {k: _series(v) if isinstance(v, dict) and k != "final" else v
-                             for k, v in run.items()}
+        out["runs"][name] = {k: _series(v) if isinstance(v, dict) and k != "final" else v for k, v in run.items()}
     out.update(extra)
-    text = json.dumps(out, indent=1, allow_nan=False)
-    # One line per list of numbers (a series has thousands), not one per number.
-    text = re.sub(r"\[\s+([-+.\deE,\s]*?)\s+\]", lambda m: "[" + re.sub(r",\s+", ", ", m.group(1)) + "]", text)
-    write_text_atomic(path, text + "\n")
-    return path
-
-
-def read_metrics(path):
-    """The JSON written by write_metrics, with series back as {step: value}."""
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
-    for run in data["runs"].values():
-        for key, value in run.items():
-            if isinstance(value, dict) and set(value) == {"steps", "values"}:
-                run[key] = dict(zip(value["steps"], value["values"]))
-    return data
+    return out

@@ -12,6 +12,8 @@ import numpy as np  # noqa: E402
 
 from .fileio import atomic_path  # noqa: E402
 
+DIGITS = tuple(str(d) for d in range(10))
+
 # The figures each task script writes: the one list, read by the scripts,
 # the report and the tests.
 FIGURES = {
@@ -109,30 +111,32 @@ def accuracy_figure(runs, title, ylim=None, train=True, mark_stops=True):
     return fig
 
 
-def weight_images_figure(weights_by_label, title):
-    """One row of ten 28x28 weight images per entry (the bias row left out).
+def weight_images_figure(weights_by_label, title, class_names=DIGITS):
+    """One row of 28x28 weight images per entry, one image per output (the bias row left out).
 
-    weights_by_label: {row label: w [785, 10]}. Each row shares one symmetric
+    weights_by_label: {row label: w [785, K]}. Each row shares one symmetric
     colour scale, so grey is 0 and the rows' contrast can be compared.
+    class_names: the column titles, K of them.
     """
-    rows = len(weights_by_label)
+    rows, columns = len(weights_by_label), len(class_names)
     height = 1.15 * rows + 0.7
     # Fixed margins rather than a layout engine: 10 x rows axes make
     # constrained layout slow, and this grid needs no fitting.
-    fig, axes = plt.subplots(rows, 10, figsize=(11, height), squeeze=False,
-                             gridspec_kw=dict(left=0.12, right=0.99, bottom=0.01, top=1 - 0.75 / height,
-                                              wspace=0.08, hspace=0.08))
+    fig, axes = plt.subplots(rows, columns, figsize=(1.1 * columns if columns > 1 else 3.2, height),
+                             squeeze=False,
+                             gridspec_kw=dict(left=0.12 if columns > 1 else 0.35, right=0.99, bottom=0.01,
+                                              top=1 - 0.75 / height, wspace=0.08, hspace=0.08))
     for r, (label, w) in enumerate(weights_by_label.items()):
-        images = w[:-1].T.reshape(10, 28, 28)
+        images = w[:-1].T.reshape(columns, 28, 28)
         scale = float(np.abs(images).max()) or 1.0
-        for digit, ax in enumerate(axes[r]):
-            ax.imshow(images[digit], cmap="gray", vmin=-scale, vmax=scale)
+        for k, ax in enumerate(axes[r]):
+            ax.imshow(images[k], cmap="gray", vmin=-scale, vmax=scale)
             ax.set_xticks([])
             ax.set_yticks([])
             if r == 0:
-                ax.set_title(str(digit))
+                ax.set_title(class_names[k], fontsize=9 if len(class_names[k]) > 2 else None)
         axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
-    fig.suptitle(title)
+    fig.suptitle(title, fontsize=None if columns > 1 else 9)
     return fig
 
 
@@ -152,24 +156,25 @@ def norms_figure(lambdas, norms, title):
     return fig
 
 
-def confusion_matrix_figure(matrix, title):
-    """Counts of true digit (rows) against predicted digit (columns)."""
+def confusion_matrix_figure(matrix, title, class_names=DIGITS):
+    """Counts of true class (rows) against predicted class (columns)."""
     fig, ax = plt.subplots(figsize=(6.2, 5.6), layout="constrained")
     ax.imshow(matrix, cmap="Blues")
     threshold = matrix.max() / 2
     for (i, j), count in np.ndenumerate(matrix):
         ax.text(j, i, str(count), ha="center", va="center", fontsize=8,
                 color="white" if count > threshold else "black")
-    ax.set_xticks(range(10))
-    ax.set_yticks(range(10))
-    ax.set_xlabel("predicted digit")
-    ax.set_ylabel("true digit")
+    words = any(len(name) > 2 for name in class_names)
+    ax.set_xticks(range(10), class_names, rotation=45 if words else 0, ha="right" if words else "center")
+    ax.set_yticks(range(10), class_names)
+    ax.set_xlabel("predicted class" if words else "predicted digit")
+    ax.set_ylabel("true class" if words else "true digit")
     ax.set_title(title)
     return fig
 
 
-def misclassified_figure(images, true, predicted, confidence, title, columns=8):
-    """A grid of images [M, 28, 28], each titled 'true -> predicted (p)'."""
+def misclassified_figure(images, true, predicted, confidence, title, class_names=DIGITS, columns=8):
+    """A grid of images [M, 28, 28], each titled 'true -> predicted (p)' (class names)."""
     rows = max(1, -(-len(images) // columns))
     # Fixed margins rather than a layout engine (fast for many axes).
     fig, axes = plt.subplots(rows, columns, figsize=(1.45 * columns, 1.65 * rows + 0.6), squeeze=False,
@@ -179,6 +184,33 @@ def misclassified_figure(images, true, predicted, confidence, title, columns=8):
         ax.axis("off")
     for ax, image, t, p, c in zip(axes.flat, images, true, predicted, confidence):
         ax.imshow(image, cmap="gray_r")
-        ax.set_title(f"{t} -> {p} ({c:.2f})", fontsize=8)
+        ax.set_title(f"{class_names[t]} -> {class_names[p]} ({c:.2f})", fontsize=8 if len(class_names[t]) < 6 else 6)
     fig.suptitle(title)
     return fig
+
+
+def sweep_figures(param, values, results):
+    """(final validation accuracy and loss against the value, every run's validation accuracy).
+
+    results: per value, (run record, None) or (None, why it diverged). The
+    value axis is logarithmic where the values span two decades or more;
+    diverged values are marked with a red x at the bottom of each panel.
+    """
+    ok = [(v, r) for v, (r, why) in zip(values, results) if why is None]
+    bad = [v for v, (_, why) in zip(values, results) if why is not None]
+    fig, (acc_ax, loss_ax) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
+    for ax, key, label in ((acc_ax, "val_accuracy", "final validation accuracy"),
+                           (loss_ax, "val_loss", "final validation loss")):
+        ax.plot([v for v, _ in ok], [r["final"][key] for _, r in ok], "o-", label=label)
+        if bad:
+            ax.plot(bad, [0] * len(bad), "x", color="red", ms=10, clip_on=False, transform=ax.get_xaxis_transform(),
+                    label="diverged")
+        positive = [v for v in values if v > 0]
+        if len(positive) == len(values) and max(values) / min(values) >= 100:
+            ax.set_xscale("log")
+        _finish(ax, f"{label} against {param}", param, label)
+    curves, ax = plt.subplots(figsize=(7, 4.2), layout="constrained")
+    for v, r in ok:
+        plot_series(ax, r["val_accuracy"], f"{param} = {v:g}")
+    _finish(ax, f"validation accuracy through training, one run per {param}", "training step", "accuracy")
+    return fig, curves

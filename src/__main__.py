@@ -26,7 +26,8 @@ import time
 from pathlib import Path
 from typing import NamedTuple
 
-from .cli import DATASETS, int_in, run
+from .cli import int_in, run
+from .mnist import DATASET_NAMES
 from .parallel import available_cores
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -161,7 +162,7 @@ def main(argv=None):
     p.add_argument("--data-dir", help="folder with the data set's four IDX files (default: each script's)")
     p.add_argument("--out-dir", default="figures", help="where figures and metrics go (default: figures/)")
     p.add_argument("--seed", type=int_in(0, 2**63 - 1), default=0, help="seed of every script (default: 0)")
-    p.add_argument("--dataset", choices=DATASETS, default="mnist",
+    p.add_argument("--dataset", choices=DATASET_NAMES, default="mnist",
                    help="data set of every script (default: mnist)")
     p.add_argument("--jobs", type=int_in(1), default=available_cores(),
                    help="scripts at once, each with one BLAS thread; 1 = one after the other "

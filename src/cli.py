@@ -9,17 +9,9 @@ import threading
 
 from .data import MNIST_TEST_SIZE, MNIST_TRAIN_SIZE
 from .errors import UserError
+from .mnist import DATASET_NAMES
 from .outputs import committed_outputs
-
-DATASETS = ("mnist", "fashion-mnist")
-
-
-def available_cpus():
-    """The CPUs this process may run on (its affinity mask, which containers and taskset narrow)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+from .parallel import available_cores
 
 
 def int_in(low, high=None, why=""):
@@ -73,7 +65,7 @@ def parser(description, training=False, default_epochs=None, epochs_factor=1):
         overfitting run: 2), so --epochs is bounded by MAX_EPOCHS // epochs_factor.
     """
     p = argparse.ArgumentParser(description=description)
-    p.add_argument("--dataset", choices=DATASETS, default="mnist",
+    p.add_argument("--dataset", choices=DATASET_NAMES, default="mnist",
                    help="mnist (handwritten digits, cached in data/mnist/) or fashion-mnist (clothing, "
                         "cached in data/fashion-mnist/), both 60,000 + 10,000 images of 28x28 "
                         "(default: mnist)")
@@ -81,7 +73,7 @@ def parser(description, training=False, default_epochs=None, epochs_factor=1):
                    "$MNIST_DATA_DIR, then the data set's cache folder, downloading there if missing)")
     p.add_argument("--seed", type=int_in(0, 2**63 - 1), default=0,
                    help="seed of the data split and shuffling (default: 0)")
-    p.add_argument("--jobs", type=int_in(1), default=available_cpus(),
+    p.add_argument("--jobs", type=int_in(1), default=available_cores(),
                    help="independent runs in parallel processes, one BLAS thread each; 1 = all in this "
                         "process, in order (default: the CPUs this process may use, here %(default)s)")
     if training:

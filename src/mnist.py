@@ -358,6 +358,11 @@ def candidate_dirs(data_dir=None, cache_dir=None, dataset="mnist"):
     ds = dataset_info(dataset)
     dirs = []
     if data_dir is not None:
+        info = _stat(data_dir, ds)
+        if info is None or not stat.S_ISDIR(info.st_mode):
+            raise MNISTError(f"--data-dir {data_dir}: {'no such folder' if info is None else 'not a folder'}. "
+                             f"Point --data-dir or {ds.env_var} at a folder holding the four {ds.title} files, "
+                             f"or leave both out to use {ds.cache_dir}.")
         dirs.append(Path(data_dir))
     if os.environ.get(ds.env_var):
         dirs.append(Path(os.environ[ds.env_var]))

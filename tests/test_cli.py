@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from src.cli import available_cpus, float_in, parser, run
+from src.cli import float_in, parser, run
+from src.parallel import available_cores
 from src.errors import UserError
 from src.outputs import RunOutputs
 
@@ -28,7 +29,7 @@ def exit_of(main, capsys):
 def test_every_script_takes_dataset_and_jobs_with_their_defaults():
     for training in (False, True):
         args = parser("x", training=training, default_epochs=5).parse_args([])
-        assert args.dataset == "mnist" and args.jobs == available_cpus() >= 1
+        assert args.dataset == "mnist" and args.jobs == available_cores() >= 1
     args = parser("x").parse_args(["--dataset", "fashion-mnist", "--jobs", "1"])
     assert args.dataset == "fashion-mnist" and args.jobs == 1
 

@@ -302,11 +302,12 @@ def test_search_order_argument_then_env_then_cache(tmp_path, monkeypatch):
     write_fake_mnist(cache, n_train=10, seed=2)
     monkeypatch.setenv("MNIST_DATA_DIR", str(env))
     kwargs = {"download_missing": False, "checksums": None, "cache_dir": cache}
+    arg.mkdir()
     assert len(load_mnist(arg, **kwargs)[0]) == 20  # arg empty -> env
     write_fake_mnist(arg, n_train=40, seed=3)
     assert len(load_mnist(arg, **kwargs)[0]) == 40  # arg first
     monkeypatch.delenv("MNIST_DATA_DIR")
-    assert len(load_mnist(tmp_path / "nowhere", **kwargs)[0]) == 10  # then the cache
+    assert len(load_mnist(None, **kwargs)[0]) == 10  # then the cache
 
 
 def test_search_order_for_fashion_mnist_skips_mnist_data_dir(tmp_path, monkeypatch):
@@ -317,11 +318,12 @@ def test_search_order_for_fashion_mnist_skips_mnist_data_dir(tmp_path, monkeypat
     monkeypatch.setenv("FASHION_MNIST_DATA_DIR", str(env))
     monkeypatch.setenv("MNIST_DATA_DIR", str(other))
     kwargs = {"dataset": "fashion-mnist", "download_missing": False, "checksums": None, "cache_dir": cache}
+    arg.mkdir()
     assert len(load_mnist(arg, **kwargs)[0]) == 20  # arg empty -> its env var
     write_fake_mnist(arg, n_train=40, seed=4)
     assert len(load_mnist(arg, **kwargs)[0]) == 40  # arg first
     monkeypatch.delenv("FASHION_MNIST_DATA_DIR")
-    assert len(load_mnist(tmp_path / "nowhere", **kwargs)[0]) == 10  # then its cache, never MNIST_DATA_DIR
+    assert len(load_mnist(None, **kwargs)[0]) == 10  # then its cache, never MNIST_DATA_DIR
 
 
 def test_default_caches_are_per_dataset():
@@ -352,7 +354,11 @@ def test_path_too_long_is_one_line(tmp_path):
 
 def test_folder_that_is_a_file_is_one_line(tmp_path):
     folder = write_idx(tmp_path / "train-images-idx3-ubyte", np.zeros((1, 28, 28)))
-    assert _one_line_error(folder, tmp_path).startswith(f"{folder}: a file, not a folder")
+    assert _one_line_error(folder, tmp_path).startswith(f"--data-dir {folder}: not a folder.")
+
+
+def test_data_dir_that_does_not_exist_is_one_line_not_passed_over(tmp_path):
+    assert _one_line_error(tmp_path / "typo", tmp_path).startswith(f"--data-dir {tmp_path / 'typo'}: no such folder.")
 
 
 def test_dangling_symlink_is_one_line(tmp_path):
@@ -438,6 +444,7 @@ def test_download_lands_verified_in_cache(serve, tmp_path, mnist_dir, shared_gz_
     monkeypatch.delenv("MNIST_DATA_DIR", raising=False)
     url = serve(sorted(mnist_dir.glob("*.gz")))
     cache = tmp_path / "cache"
+    (tmp_path / "empty").mkdir()
     arrays = load_mnist(tmp_path / "empty", mirrors=(url,), cache_dir=cache)
     assert sorted(p.name for p in cache.iterdir()) == sorted(f"{n}.gz" for n in mnist.FILE_NAMES)
     assert arrays[1][:3].tolist() == [5, 0, 4]
@@ -478,6 +485,7 @@ def test_dropped_connection_leaves_cache_empty(serve, tmp_path):
 def test_offline_error_names_every_place_and_url(tmp_path, monkeypatch):
     monkeypatch.setenv("MNIST_DATA_DIR", str(tmp_path / "env"))
     dead = "http://127.0.0.1:9/"  # the discard port: nothing listens there
+    (tmp_path / "arg").mkdir()
     with pytest.raises(MNISTError) as err:
         load_mnist(tmp_path / "arg", mirrors=(dead,), cache_dir=tmp_path / "cache")
     message = str(err.value)

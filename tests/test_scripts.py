@@ -138,10 +138,17 @@ def test_missing_data_exits_1_naming_where_it_looked(tmp_path, monkeypatch, caps
     monkeypatch.delenv("MNIST_DATA_DIR", raising=False)
     monkeypatch.setitem(mnist.DATASETS, "mnist", dataclasses.replace(
         mnist.DATASETS["mnist"], cache_dir=tmp_path / "cache", mirrors=("http://127.0.0.1:9/",)))  # no internet
-    assert exit_code(task2a, ["--data-dir", str(tmp_path / "none")]) == 1
+    (tmp_path / "empty").mkdir()
+    assert exit_code(task2a, ["--data-dir", str(tmp_path / "empty")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: MNIST files not found")
-    assert str(tmp_path / "none") in err and "http://127.0.0.1:9/train-images-idx3-ubyte.gz" in err
+    assert str(tmp_path / "empty") in err and "http://127.0.0.1:9/train-images-idx3-ubyte.gz" in err
+
+
+def test_a_data_dir_that_does_not_exist_is_named_not_passed_over(tmp_path, capsys):
+    assert exit_code(task3a, ["--data-dir", str(tmp_path / "typo")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: --data-dir {tmp_path / 'typo'}: no such folder.")
 
 
 def test_gradient_check_scripts_pass_on_real_images(mnist_dir, capsys):

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from .cli import int_in, run
+from .experiment import PROGRESS_ENV
 from .mnist import DATASET_NAMES
 from .parallel import available_cores
 
@@ -116,7 +117,10 @@ class _Job:
         self.say(script.name, "$ python " + shlex.join(script.argv[1:]).replace("\n", "\\n"))  # one line
         # Its own session: a Ctrl-C in the terminal reaches only this job, which
         # passes it on once, instead of every script getting it twice.
-        process = subprocess.Popen(script.argv, cwd=self.cwd, env={**os.environ, **CHILD_ENV},
+        env = {**os.environ, **CHILD_ENV}
+        if self.out.isatty():  # someone watches: the scripts' progress lines too
+            env[PROGRESS_ENV] = "1"
+        process = subprocess.Popen(script.argv, cwd=self.cwd, env=env,
                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                    text=True, errors="replace", start_new_session=True)
         self.running[script.name] = process

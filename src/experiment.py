@@ -10,6 +10,7 @@ A run record is a plain dict, ready for JSON and for the plots:
 """
 
 import math
+import os
 import sys
 from dataclasses import asdict, dataclass, replace
 
@@ -154,9 +155,14 @@ def summary_line(task, name, record):
             f"||w|| = {record['weight_l2_norm']:.2f} ({record['seconds']:.1f} s)")
 
 
+# Set by the main job for its scripts when it writes to a terminal: their
+# stderr is then a pipe to the job, but someone is watching.
+PROGRESS_ENV = "LINEAR_CLASSIFIERS_PROGRESS"
+
+
 def verbose_wanted(args):
     """Progress lines unless --quiet, and only when someone watches a terminal."""
-    return not args.quiet and sys.stderr.isatty()
+    return not args.quiet and (sys.stderr.isatty() or os.environ.get(PROGRESS_ENV) == "1")
 
 
 def _series(series):

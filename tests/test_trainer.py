@@ -216,6 +216,10 @@ def test_progress_only_on_a_terminal_and_never_with_quiet(monkeypatch):
     assert not verbose_wanted(argparse.Namespace(quiet=True))
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
     assert not verbose_wanted(argparse.Namespace(quiet=False))
+    # Under the main job, stderr is a pipe to it; it says when someone watches.
+    monkeypatch.setenv("LINEAR_CLASSIFIERS_PROGRESS", "1")
+    assert verbose_wanted(argparse.Namespace(quiet=False))
+    assert not verbose_wanted(argparse.Namespace(quiet=True))
 
 
 def test_empty_validation_set_is_named_not_taken_for_divergence():

@@ -170,3 +170,30 @@ def test_outputs_get_ordinary_file_permissions(small_outputs):
     for path in small_outputs.iterdir():
         if not path.name.startswith("."):
             assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask, path.name
+
+
+def test_task3_trains_on_fashion_mnist_with_class_names(fashion_mnist_dir, tmp_path):
+    assert run_script(task3, tmp_path, fashion_mnist_dir, "--dataset", "fashion-mnist") == 0
+    data = verify_outputs(tmp_path, "task3", "task3.py")
+    assert data["settings"]["softmax"]["dataset"] == "fashion-mnist"
+    assert 0.5 < data["runs"]["softmax"]["test_accuracy"] < 0.95  # two epochs; chance is 0.1
+
+
+def test_figures_label_the_classes_by_name():
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from src import plots
+    from src.mnist import class_names
+    names = class_names("fashion-mnist")
+    fig = plots.confusion_matrix_figure(np.eye(10, dtype=int), "title", names)
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == list(names)
+    assert fig.axes[0].get_xlabel() == "predicted class"
+    plt.close(fig)
+
+
+def test_mnist_files_offered_as_fashion_mnist_stop_in_one_line_writing_nothing(mnist_dir, tmp_path, capsys):
+    assert run_script(task3, tmp_path, mnist_dir, "--dataset", "fashion-mnist") == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "holds the MNIST digits, not Fashion-MNIST" in err[0]
+    assert [p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock")] == []

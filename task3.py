@@ -15,8 +15,16 @@ from functools import partial
 
 from src import plots
 from src.cli import parser, run
-from src.experiment import (TASK3, from_args, load_data, make_model, metrics, summary_line, train_all,
-                            verbose_wanted)
+from src.experiment import (
+    TASK3,
+    from_args,
+    load_data,
+    make_model,
+    metrics,
+    summary_line,
+    train_all,
+    verbose_wanted,
+)
 from src.metrics import confusion_matrix, most_confident_mistakes
 from src.mnist import class_names
 from src.outputs import RunOutputs

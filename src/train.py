@@ -18,8 +18,16 @@ from pathlib import Path
 
 from . import plots
 from .cli import float_in, int_in, parser, run
-from .experiment import (TASK3, from_args, load_data, make_model, metrics, summary_line, train_run,
-                         verbose_wanted)
+from .experiment import (
+    TASK3,
+    from_args,
+    load_data,
+    make_model,
+    metrics,
+    summary_line,
+    train_run,
+    verbose_wanted,
+)
 from .mnist import class_names
 from .modelfile import save_model
 from .outputs import RunOutputs

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from src.cli import float_in, parser, run
-from src.parallel import available_cores
 from src.errors import UserError
 from src.outputs import RunOutputs
+from src.parallel import available_cores
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -5,8 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from src.data import (BatchLoader, load_binary_dataset, load_full_mnist, one_hot_encode,
-                      pre_process_images)
+from src.data import BatchLoader, load_binary_dataset, load_full_mnist, one_hot_encode, pre_process_images
 
 # --- splits of real MNIST -------------------------------------------------------
 

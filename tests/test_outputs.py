@@ -15,8 +15,15 @@ from pathlib import Path
 import pytest
 
 from src import fileio, outputs
-from src.outputs import (OutputError, RunOutputs, check_out_dir, deferred_signals, dumps_metrics,
-                         read_metrics_file, verify_outputs)
+from src.outputs import (
+    OutputError,
+    RunOutputs,
+    check_out_dir,
+    deferred_signals,
+    dumps_metrics,
+    read_metrics_file,
+    verify_outputs,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 FIGURES = [f"figure{i}.png" for i in range(6)]

@@ -69,7 +69,7 @@ class LinearModel:
         """
         self._check("outputs", outputs, (len(X), self.num_outputs))
         self._check("targets", targets, outputs.shape)
-        self.grad = -X.T @ (targets - outputs) / len(X)
+        self.grad = -(X.T @ (targets - outputs)) / len(X)
         self.grad += self.l2_reg_lambda * self.w  # dR/dw = w, element-wise
         return self.grad
 

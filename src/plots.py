@@ -182,9 +182,10 @@ def misclassified_figure(images, true, predicted, confidence, title, class_names
                                               hspace=0.35, wspace=0.1))
     for ax in axes.flat:
         ax.axis("off")
+    size = 8 if max(map(len, class_names)) <= 2 else 6.5  # names of clothes are longer than digits
     for ax, image, t, p, c in zip(axes.flat, images, true, predicted, confidence):
         ax.imshow(image, cmap="gray_r")
-        ax.set_title(f"{class_names[t]} -> {class_names[p]} ({c:.2f})", fontsize=8 if len(class_names[t]) < 6 else 6)
+        ax.set_title(f"{class_names[t]} -> {class_names[p]} ({c:.2f})", fontsize=size)
     fig.suptitle(title)
     return fig
 

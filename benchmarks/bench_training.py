@@ -22,11 +22,11 @@ between repeats), each a Trainer that differs from the plain one in one thing:
                                           then *= -1/N, no L2 term when lambda = 0
     + transposed, padded validation       w^T X^T on transposed copies of the sets,
       product                             w^T zero-padded to a multiple of 8 rows
+    + transposed training-set product,    only the training-set logits, as w^T X^T
+      unpadded                            on a contiguous copy of X^T, no padding
     + row-wise argmax                     argmax as K row comparisons on z^T
     + transposed product and row-wise     the two together, as the previous trainer
       argmax                              paired them (the comparisons on contiguous rows)
-    + backward as -(X^T (Y - Y_hat)) / N  no trick: the plain backward with the minus
-                                          after the product (the plain one negates X^T)
     all tricks (the previous trainer)     the fused step, the previous backward, and
                                           the transposed product with row-wise argmax
     plain trainer in float64              Trainer with float64 weights and images
@@ -230,6 +230,24 @@ class TransposedProductTrainer(Trainer):
         return val_loss, train_accuracy, val_accuracy
 
 
+class TransposedTrainingProductTrainer(Trainer):
+    """Trick 2 without the padding, on the training set only (the checks' largest product):
+    the training-set logits as w^T X^T on a contiguous copy of X^T, so that OpenBLAS works on a
+    10 x 18000 result instead of packing the 56 MB X for an 18000 x 10 one."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._X_train_T = np.ascontiguousarray(self.X_train.T)
+
+    def validation_step(self):
+        z_val = self.model.logits(self.X_val)
+        val_loss = cross_entropy_loss(self.Y_val, z_val)
+        val_accuracy = float(np.mean(self.model.classify(z_val) == self.y_val))
+        z_train = (self.model.w.T @ self._X_train_T).T
+        train_accuracy = float(np.mean(self.model.classify(z_train) == self.y_train))
+        return val_loss, train_accuracy, val_accuracy
+
+
 class TransposedRowArgmaxTrainer(TransposedProductTrainer):
     """Tricks 2 and 3 as the previous trainer paired them: row comparisons on the contiguous z^T."""
 
@@ -255,26 +273,15 @@ class AllTricksTrainer(TransposedRowArgmaxTrainer):
     backward = InPlaceGradientTrainer.backward
 
 
-class NegateAfterProductTrainer(InPlaceGradientTrainer):
-    """Not a trick: the plain backward with the minus sign applied after the product,
-    -(X^T (Y - Y_hat)) / N, so that it negates [785, 10] numbers instead of the batch X^T."""
-
-    def backward(self, X, outputs, targets):
-        model = self.model
-        model.grad = -(X.T @ (targets - outputs)) / len(X)
-        model.grad += model.l2_reg_lambda * model.w
-        return model.grad
-
-
 # name -> (Trainer class, dtype); the first is the baseline of the tricks' gains
 VARIANTS = {
     "plain project trainer (float32)": (Trainer, np.float32),
     "+ fused softmax and loss": (FusedLossTrainer, np.float32),
     "+ in-place gradient": (InPlaceGradientTrainer, np.float32),
     "+ transposed, padded validation product": (TransposedProductTrainer, np.float32),
+    "+ transposed training-set product, unpadded": (TransposedTrainingProductTrainer, np.float32),
     "+ row-wise argmax": (RowArgmaxTrainer, np.float32),
     "+ transposed product and row-wise argmax": (TransposedRowArgmaxTrainer, np.float32),
-    "+ backward as -(X^T (Y - Y_hat)) / N": (NegateAfterProductTrainer, np.float32),
     "all tricks (the previous trainer)": (AllTricksTrainer, np.float32),
     "plain trainer in float64": (Trainer, np.float64),
 }

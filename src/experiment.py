@@ -140,10 +140,16 @@ def train_all(settings_by_name, data_dir=None, jobs=1, verbose=False):
     """
     names = list(settings_by_name)
     calls = [(train_run, (settings_by_name[name], data_dir, verbose, f"{name}: "), {}) for name in names]
-    # The longest runs first: the work of a run grows with its epochs and images.
-    costs = [s.max_epochs * s.train_size for s in settings_by_name.values()]
+    costs = [expected_work(s) for s in settings_by_name.values()]
     results = run_parallel(calls, jobs, costs)
     return {n: r for n, (r, _) in zip(names, results)}, {n: w for n, (_, w) in zip(names, results)}
+
+
+def expected_work(settings):
+    """A guess of a run's length, to start the longest first: its epochs times its images,
+    less with stronger L2, which lets early stopping fire sooner (task 4 at its defaults:
+    lambda = 2 stops in epoch 5, lambda = 0 in epoch 49)."""
+    return settings.max_epochs * settings.train_size / (1 + settings.l2_reg_lambda)
 
 
 def summary_line(task, name, record):

@@ -111,3 +111,21 @@ def test_a_diverging_value_is_reported_not_a_crash(mnist_dir):
     figure, _ = plots.sweep_figures("learning_rate", [0.01, 1e38], [(ok, None), (None, why)])
     labels = [line.get_label() for line in figure.axes[0].get_lines()]
     assert "diverged" in labels
+
+
+def test_a_model_from_src_train_classifies_photos_with_src_predict(mnist_dir, tmp_path, capsys):
+    """train -> model.npz -> predict, as the README's Try it yourself runs them."""
+    from src.mnist import load_mnist
+    from src.predict import main as predict
+    from tests.test_predict import photograph
+    out = tmp_path / "run"
+    assert exit_code(train.main, ["--data-dir", str(mnist_dir), "--out-dir", str(out), *SMALL]) == 0
+    capsys.readouterr()
+    digits = load_mnist(mnist_dir)[2][-20:]  # the last test images
+    photos = [str(photograph(digit, tmp_path / f"{k}.png")) for k, digit in enumerate(digits)]
+    assert predict([str(out / "model.npz"), *photos, "--json"]) == 0
+    predicted = [int(r["prediction"]) for r in json.loads(capsys.readouterr().out)]
+    from src.data import pre_process_images
+    saved = load_model(out / "model.npz")
+    on_originals = saved.model.predict(pre_process_images(digits, np.float32))
+    assert np.mean(np.array(predicted) == on_originals) >= 0.8  # measured: 20 of 20

@@ -215,3 +215,18 @@ def sweep_figures(param, values, results):
         plot_series(ax, r["val_accuracy"], f"{param} = {v:g}")
     _finish(ax, f"validation accuracy through training, one run per {param}", "training step", "accuracy")
     return fig, curves
+
+
+def prediction_figure(image, template, template_title, title):
+    """A 28x28 input as the model saw it, beside a 28x28 weight template (grey is weight 0)."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(6, 3.4), layout="constrained")
+    left.imshow(image, cmap="gray", vmin=0, vmax=255)
+    left.set_title("what the model saw (28x28)", fontsize=9)
+    scale = float(np.abs(template).max()) or 1.0  # symmetric: grey is weight 0
+    right.imshow(template, cmap="gray", vmin=-scale, vmax=scale)
+    right.set_title(template_title, fontsize=9)
+    for ax in (left, right):
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.suptitle(title)
+    return fig

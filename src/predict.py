@@ -114,11 +114,8 @@ def _figure_path(folder, image_path, used):
 
 def _save_prediction_figure(out, saved, image, prediction, probability, title):
     """The 28x28 input beside the weight template of the predicted class, as PNG."""
-    from .plots import plt, save_figure  # Matplotlib only when --show asks for figures
+    from . import plots  # Matplotlib only when --show asks for figures
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(6, 3.4), layout="constrained")
-    left.imshow(image, cmap="gray", vmin=0, vmax=255)
-    left.set_title("what the model saw (28x28)", fontsize=9)
     if saved.kind == "binary":
         # One weight image: positive weights vote for class_names[1], negative for [0].
         template = saved.model.w[:-1, 0]
@@ -126,14 +123,8 @@ def _save_prediction_figure(out, saved, image, prediction, probability, title):
     else:
         template = saved.model.w[:-1, prediction]
         label = f"weight template of {saved.class_names[prediction]}"
-    scale = float(np.abs(template).max()) or 1.0  # symmetric: grey is weight 0
-    right.imshow(template.reshape(28, 28), cmap="gray", vmin=-scale, vmax=scale)
-    right.set_title(label, fontsize=9)
-    for ax in (left, right):
-        ax.set_xticks([])
-        ax.set_yticks([])
-    fig.suptitle(f"{Path(title).name}: {saved.class_names[prediction]} ({probability:.3f})")
-    save_figure(fig, out)
+    name = f"{Path(title).name}: {saved.class_names[prediction]} ({probability:.3f})"
+    plots.save_figure(plots.prediction_figure(image, template.reshape(28, 28), label, name), out)
 
 
 if __name__ == "__main__":

@@ -25,11 +25,6 @@ from .fileio import write_text_atomic
 from .mnist import DATASETS
 from .outputs import read_metrics_file, verify_files
 
-# Deprecated alias: tests/test_scripts.py reads the figure names here, keyed by
-# script file. The one list is plots.FIGURES ({"task2": (...), ...}); once the
-# tests read that, this goes.
-FIGURES = {f"{task}.py": names for task, names in plots.FIGURES.items()}
-
 # The runs each task writes (task4: one run per lambda, any names).
 RUN_NAMES = {"task2": ("no_shuffle", "shuffle"), "task3": ("softmax", "softmax_overfitting"), "task4": None}
 # Each curve through training, with the largest value it can take.

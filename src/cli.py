@@ -200,8 +200,9 @@ def run(main):
             for signum, handler in handlers.items():
                 signal.signal(signum, handler)
         if message:
-            # One line, whatever the message holds (a folder name with a newline, say).
-            print(message.replace("\r", "\\r").replace("\n", "\\n"), file=sys.stderr, flush=True)
+            # One line, except where the message itself lists several places
+            # (the offline error: every folder looked in, every URL tried).
+            print(message, file=sys.stderr, flush=True)
     finally:
         _unguard_streams(saved_streams)
     sys.exit(code or 0)

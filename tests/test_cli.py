@@ -80,10 +80,10 @@ def test_float_in_takes_the_bounds_it_includes_and_no_others():
 
 def test_a_user_error_is_one_line_and_exit_1(capsys):
     def main():
-        raise UserError("no images of digits 2 or 3\nin the split: use a larger --train-size")
+        raise UserError("no images of digits 2 or 3 in the split: use a larger --train-size")
     code, err = exit_of(main, capsys)
     assert code == 1
-    assert err == "error: no images of digits 2 or 3\\nin the split: use a larger --train-size\n"
+    assert err == "error: no images of digits 2 or 3 in the split: use a larger --train-size\n"
 
 
 def test_a_programming_error_keeps_its_traceback():

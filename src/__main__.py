@@ -55,12 +55,16 @@ class Script(NamedTuple):
 
 
 def script_commands(args):
-    """The five task scripts as a student runs them (in the repository's folder), with the job's flags."""
-    common = ["--seed", str(args.seed), "--dataset", args.dataset, "--jobs", "1"]
+    """The five task scripts as a student runs them (in the repository's folder), with the job's flags.
+
+    The training scripts also get --out-dir and --jobs 1: the job runs the
+    scripts side by side, so each trains its runs one after the other.
+    """
+    common = ["--seed", str(args.seed), "--dataset", args.dataset]
     if args.data_dir:
         common += ["--data-dir", args.data_dir]
-    return [Script(name, [sys.executable, name, *common,
-                          *(["--out-dir", args.out_dir] if name in TRAINING_SCRIPTS else [])], cost)
+    training = ["--jobs", "1", "--out-dir", args.out_dir]
+    return [Script(name, [sys.executable, name, *common, *(training if name in TRAINING_SCRIPTS else [])], cost)
             for name, cost in COSTS.items()]
 
 

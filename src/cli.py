@@ -69,14 +69,17 @@ def parser(description, training=False, default_epochs=None, epochs_factor=1):
                    help="mnist (handwritten digits, cached in data/mnist/) or fashion-mnist (clothing, "
                         "cached in data/fashion-mnist/), both 60,000 + 10,000 images of 28x28 "
                         "(default: mnist)")
-    p.add_argument("--data-dir", help="folder with the data set's four IDX files (default: for mnist "
-                   "$MNIST_DATA_DIR, then the data set's cache folder, downloading there if missing)")
+    p.add_argument("--data-dir", help="folder with the data set's four IDX files (default: $MNIST_DATA_DIR "
+                   "or $FASHION_MNIST_DATA_DIR, then the data set's folder in data/, downloading there "
+                   "if missing)")
     p.add_argument("--seed", type=int_in(0, 2**63 - 1), default=0,
                    help="seed of the data split and shuffling (default: 0)")
-    p.add_argument("--jobs", type=int_in(1), default=available_cores(),
-                   help="independent runs in parallel processes, one BLAS thread each; 1 = all in this "
-                        "process, in order (default: the CPUs this process may use, here %(default)s)")
     if training:
+        # Not on the gradient-check scripts: their checks take half a second in one
+        # process, less than a pool of processes would cost.
+        p.add_argument("--jobs", type=int_in(1), default=available_cores(),
+                       help="independent runs in parallel processes, one BLAS thread each; 1 = all in this "
+                            "process, in order (default: the CPUs this process may use, here %(default)s)")
         p.add_argument("--out-dir", default="figures",
                        help="where figures and metrics go (default: figures/)")
         p.add_argument("--train-size", type=int_in(1, MNIST_TRAIN_SIZE), default=18000,

@@ -125,9 +125,9 @@ def test_the_scripts_get_the_jobs_flags_and_one_job_each():
     args = argparse.Namespace(seed=7, dataset="mnist", data_dir="/data", out_dir="/out", jobs=2)
     commands = {s.name: s.argv[1:] for s in job.script_commands(args)}
     assert sorted(commands) == ["task2.py", "task2a.py", "task3.py", "task3a.py", "task4.py"]
-    common = ["--seed", "7", "--dataset", "mnist", "--jobs", "1", "--data-dir", "/data"]
+    common = ["--seed", "7", "--dataset", "mnist", "--data-dir", "/data"]
     assert commands["task3a.py"] == ["task3a.py", *common]
-    assert commands["task4.py"] == ["task4.py", *common, "--out-dir", "/out"]
+    assert commands["task4.py"] == ["task4.py", *common, "--jobs", "1", "--out-dir", "/out"]
 
 
 def test_main_stops_at_a_failing_script_without_building_the_report(monkeypatch, tmp_path):

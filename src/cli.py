@@ -57,10 +57,11 @@ def float_in(low=None, high=None, low_inclusive=True, high_inclusive=True, why="
 MAX_EPOCHS = 10**6  # the trainer's own bound
 
 
-def parser(description, training=False, default_epochs=None, epochs_factor=1):
+def parser(description, training=False, default_epochs=None, epochs_factor=1, jobs=None):
     """An ArgumentParser with the flags every task script takes.
 
     training: add the flags of the training scripts (task2/3/4).
+    jobs: add --jobs (default: when training; src.train has one run, nothing to spread).
     epochs_factor: the script also trains this many times --epochs (task 3's
         overfitting run: 2), so --epochs is bounded by MAX_EPOCHS // epochs_factor.
     """
@@ -74,12 +75,13 @@ def parser(description, training=False, default_epochs=None, epochs_factor=1):
                    "if missing)")
     p.add_argument("--seed", type=int_in(0, 2**63 - 1), default=0,
                    help="seed of the data split and shuffling (default: 0)")
-    if training:
+    if (training if jobs is None else jobs):
         # Not on the gradient-check scripts: their checks take half a second in one
         # process, less than a pool of processes would cost.
         p.add_argument("--jobs", type=int_in(1), default=available_cores(),
                        help="independent runs in parallel processes, one BLAS thread each; 1 = all in this "
                             "process, in order (default: the CPUs this process may use, here %(default)s)")
+    if training:
         p.add_argument("--out-dir", default="figures",
                        help="where figures and metrics go (default: figures/)")
         p.add_argument("--train-size", type=int_in(1, MNIST_TRAIN_SIZE), default=18000,

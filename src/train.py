@@ -111,7 +111,7 @@ def save_trained_model(path, w, settings, record):
 
 
 def main(argv=None):
-    p = parser(__doc__.splitlines()[0], training=True, default_epochs=TASK3.max_epochs)
+    p = parser(__doc__.splitlines()[0], training=True, default_epochs=TASK3.max_epochs, jobs=False)
     p.set_defaults(out_dir=None)
     add_training_flags(p)
     args = p.parse_args(argv)

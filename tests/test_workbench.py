@@ -129,3 +129,9 @@ def test_a_model_from_src_train_classifies_photos_with_src_predict(mnist_dir, tm
     saved = load_model(out / "model.npz")
     on_originals = saved.model.predict(pre_process_images(digits, np.float32))
     assert np.mean(np.array(predicted) == on_originals) >= 0.8  # measured: 20 of 20
+
+
+def test_train_has_no_jobs_flag_to_ignore(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        train.main(["--out-dir", str(tmp_path / "x"), "--jobs", "2"])
+    assert "unrecognized arguments: --jobs 2" in capsys.readouterr().err

@@ -35,8 +35,8 @@ def main(argv=None):
     base = from_args(TASK2, args)
     settings = {"no_shuffle": base, "shuffle": replace(base, shuffle=True)}
     with RunOutputs(args.out_dir, "task2") as out:
-        load_data(base, args.data_dir)  # every check on the data before the first step
-        runs, _ = train_all(settings, args.data_dir, args.jobs, verbose_wanted(args))
+        data = load_data(base, args.data_dir)  # every check on the data before the first step
+        runs, _ = train_all(settings, data, args.jobs, verbose_wanted(args))
         for name, record in runs.items():
             print(summary_line("task 2", name.replace("_", " "), record))
         for name, fig in figures(runs["no_shuffle"], runs["shuffle"]).items():

@@ -56,7 +56,7 @@ def main(argv=None):
                 "softmax_overfitting": replace(base, max_epochs=2 * base.max_epochs, early_stopping_patience=None)}
     with RunOutputs(args.out_dir, "task3") as out:
         data = load_data(base, args.data_dir)  # every check on the data before the first step
-        runs, weights = train_all(settings, args.data_dir, args.jobs, verbose_wanted(args))
+        runs, weights = train_all(settings, data, args.jobs, verbose_wanted(args))
         for name, record in runs.items():
             print(summary_line("task 3", name, record))
         main_run, long_run = runs["softmax"], runs["softmax_overfitting"]

@@ -42,8 +42,8 @@ def main(argv=None):
     args = parser(__doc__.splitlines()[0], training=True, default_epochs=TASK3.max_epochs).parse_args(argv)
     settings = {f"lambda_{lam:g}": from_args(TASK3, args, l2_reg_lambda=lam) for lam in LAMBDAS}
     with RunOutputs(args.out_dir, "task4") as out:
-        load_data(settings["lambda_0"], args.data_dir)  # every check on the data before the first step
-        runs, weights = train_all(settings, args.data_dir, args.jobs, verbose_wanted(args))
+        data = load_data(settings["lambda_0"], args.data_dir)  # every check on the data before the first step
+        runs, weights = train_all(settings, data, args.jobs, verbose_wanted(args))
         for name, record in runs.items():
             print(summary_line("task 4", f"lambda = {record['l2_reg_lambda']:g}", record))
         by_lambda = {r["l2_reg_lambda"]: r for r in runs.values()}

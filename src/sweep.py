@@ -18,7 +18,7 @@ from pathlib import Path
 
 from . import plots
 from .cli import float_in, int_in, parser, run
-from .experiment import TASK3, load_data, metrics, train_run
+from .experiment import TASK3, check_split, expected_work, load_data, metrics, train_run
 from .outputs import RunOutputs
 from .parallel import run_parallel
 from .train import add_training_flags, settings_from_args
@@ -34,10 +34,10 @@ PARAMS = {
 FIGURES = ("sweep.png", "sweep_curves.png")
 
 
-def sweep_run(settings, data_dir):
-    """One value's run: (run record, None), or (None, why) when training diverged."""
+def sweep_run(settings, data):
+    """One value's run on `data`: (run record, None), or (None, why) when training diverged."""
     try:
-        record, _ = train_run(settings, data_dir)
+        record, _ = train_run(settings, data=data)
         return record, None
     except TrainingDivergedError as err:
         return None, str(err)
@@ -87,11 +87,12 @@ def main(argv=None):
     settings = {f"{args.param}={v:g}": value_settings(base, args.param, v) for v in values}
     out_dir = Path(args.out_dir or Path("runs") / time.strftime("sweep-%Y%m%d-%H%M%S"))
     with RunOutputs(out_dir, "sweep") as out:
+        # One split serves every value (no value changes the data); each is checked against it.
+        data = load_data(next(iter(settings.values())), args.data_dir, batch_flag=True)
         for s in settings.values():
-            load_data(s, args.data_dir, batch_flag=True)  # every check (sizes against each batch size) before training
-        calls = [(sweep_run, (s, args.data_dir), {}) for s in settings.values()]
-        results = run_parallel(calls, args.jobs, [s.max_epochs * s.train_size / s.batch_size ** 0.5
-                                                  for s in settings.values()])
+            check_split(data, s, batch_flag=True)
+        calls = [(sweep_run, (s, data), {}) for s in settings.values()]
+        results = run_parallel(calls, args.jobs, [expected_work(s) for s in settings.values()])
         print(table(args.param, values, results))
         runs = {name: record for name, (record, _) in zip(settings, results) if record is not None}
         diverged = {name: why for name, (_, why) in zip(settings, results) if why is not None}

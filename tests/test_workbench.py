@@ -103,9 +103,10 @@ def test_sweep_values_are_checked_like_the_train_flag(tmp_path, capsys):
 
 def test_a_diverging_value_is_reported_not_a_crash(mnist_dir):
     settings = replace(TASK3, train_size=1500, val_size=300, max_epochs=2, learning_rate=1e38)
-    record, why = sweep.sweep_run(settings, mnist_dir)
+    data = load_data(settings, mnist_dir)
+    record, why = sweep.sweep_run(settings, data)
     assert record is None and why.startswith("Training diverged at step")
-    ok, _ = sweep.sweep_run(replace(settings, learning_rate=0.01), mnist_dir)
+    ok, _ = sweep.sweep_run(replace(settings, learning_rate=0.01), data)
     table = sweep.table("learning_rate", [0.01, 1e38], [(ok, None), (None, why)])
     assert table.splitlines()[2].split()[:2] == ["1e+38", "diverged:"]
     figure, _ = plots.sweep_figures("learning_rate", [0.01, 1e38], [(ok, None), (None, why)])

@@ -1,6 +1,7 @@
 """What the task scripts share on the command line: flags, checks, clean exits."""
 
 import argparse
+import contextlib
 import math
 import os
 import signal
@@ -10,7 +11,7 @@ import threading
 from .data import MNIST_TEST_SIZE, MNIST_TRAIN_SIZE
 from .errors import UserError
 from .mnist import DATASET_NAMES
-from .outputs import committed_outputs
+from .outputs import clean_up_abandoned, committed_outputs
 from .parallel import available_cores
 
 
@@ -121,6 +122,17 @@ def _install_handlers(signums, handler):
     return {s: signal.signal(s, handler) for s in settable}
 
 
+@contextlib.contextmanager
+def _stop_signals_ignored():
+    """SIGINT, SIGTERM and SIGHUP ignored inside the block (main thread only), then restored."""
+    previous = _install_handlers((signal.SIGINT, signal.SIGTERM, signal.SIGHUP), signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
 class _QuietWhenClosed:
     """A text stream that falls silent when its reader has gone (`python task3.py | head -1`).
 
@@ -202,6 +214,8 @@ def run(main):
         except Terminated as stop:
             message, code = _stopped(f"stopped by {stop.signal_name}", committed_before), 128 + stop.signum
         finally:
+            with _stop_signals_ignored():  # one stop is enough: finish cleaning up
+                clean_up_abandoned()
             for signum, handler in handlers.items():
                 signal.signal(signum, handler)
         if message:

@@ -193,6 +193,9 @@ class _Lock:
         os.close(self.fd)
 
 
+_OPEN = []  # RunOutputs entered and not yet cleaned up, for clean_up_abandoned
+
+
 class RunOutputs:
     """The outputs of one run of a script: figures plus `<name>.json`, committed together.
 
@@ -217,6 +220,7 @@ class RunOutputs:
         self._files = {}  # {file name: sha256}, in the order added
 
     def __enter__(self):
+        _OPEN.append(self)
         try:
             with deferred_signals():  # a signal held here is raised on leaving it: clean up then too
                 self._open()
@@ -264,6 +268,8 @@ class RunOutputs:
         if self._lock is not None:
             self._lock.release()
             self._lock = None
+        if self in _OPEN:
+            _OPEN.remove(self)
 
     def _check_open(self):
         if self._staging is None or self.committed:
@@ -323,6 +329,17 @@ class RunOutputs:
                                   f"folder may now mix two runs: {_advice(err)} and rerun.") from None
         with contextlib.suppress(OSError):  # some file systems cannot flush a folder; the renames are done
             fsync_path(self.out_dir)
+
+
+def clean_up_abandoned():
+    """Remove the lock and staging folder of every RunOutputs still open.
+
+    A stop signal can be handled at the very first instruction of __exit__,
+    before it holds signals, and so skip its clean-up; src.cli.run calls this
+    once main() has ended, so such a run leaves nothing behind either.
+    """
+    while _OPEN:
+        _OPEN[-1]._clean_up()
 
 
 def committed_outputs():

@@ -162,3 +162,16 @@ def test_a_closed_stdout_loses_no_outputs_and_prints_no_traceback(tmp_path, line
     assert err == b""
     assert child.returncode == 3  # the run's own exit code
     assert (tmp_path / "out.txt").read_text() == "the run's outputs"
+
+
+def test_a_run_whose_exit_a_signal_skipped_is_cleaned_up_by_run(tmp_path, capsys):
+    """A stop signal handled at the first instruction of RunOutputs.__exit__ skips its
+    clean-up; run() removes the lock and the staging folder all the same."""
+    def main():
+        out = RunOutputs(tmp_path, "task2")
+        out.__enter__()  # and never __exit__: as if Ctrl-C came as it was called
+        assert sorted(p.name for p in tmp_path.iterdir()) == [".task2.lock", f".task2.staging-{os.getpid()}"]
+        raise KeyboardInterrupt
+    code, err = exit_of(main, capsys)
+    assert code == 130 and err == "interrupted (Ctrl-C): no outputs were changed.\n"
+    assert list(tmp_path.iterdir()) == []

@@ -47,6 +47,15 @@ def parse_args(argv=None):
     return args
 
 
+def see(saved, source, background="auto"):
+    """An image (a path, or a binary file object) -> uint8 [28, 28]: what `saved`'s model sees.
+
+    The one way from a picture to the model's input, for the command line and
+    any other front end, so that they cannot drift apart. Raises ImageError.
+    """
+    return load_digit_image(source, background=background)
+
+
 def classify(saved, image):
     """uint8 [28, 28] -> (predicted class index, probabilities [num_classes])."""
     X = pre_process_images(image[None], dtype=saved.model.w.dtype)
@@ -82,7 +91,7 @@ def main(argv=None):
     results, failed, used = [], 0, {Path(p).resolve() for p in args.images}
     for path in args.images:
         try:
-            image = load_digit_image(path, background=args.background)
+            image = see(saved, path, background=args.background)
         except ImageError as err:
             print(f"error: {err}", file=sys.stderr, flush=True)
             failed += 1

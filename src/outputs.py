@@ -22,20 +22,29 @@ waiting silently would look like a hang.
 import contextlib
 import errno
 import fcntl
+import functools
 import json
 import math
 import os
 import re
+import reprlib
 import shutil
 import signal
 import tempfile
 import threading
 from pathlib import Path
 
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+
 from .errors import UserError
 from .fileio import fsync_path, part_prefix, remove_stale_parts, sha256_file
 
 HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# The shape of every metrics file, declared once beside the code that writes it; its $defs
+# name each kind of file (task2, task3, task4, metrics) and the parts they share.
+SCHEMA = json.loads(Path(__file__).with_name("metrics.schema.json").read_text(encoding="utf-8"))
+METRICS_KINDS = ("task2", "task3", "task4", "metrics")
 _COMMITTED = []  # metrics files this process committed, for src.cli's message on interruption
 
 
@@ -351,12 +360,19 @@ def _refuse_constant(name):
     raise ValueError(name)
 
 
+def _number(text):
+    """A JSON number as a float; one too large for a float (1e999) stays its text, so that
+    the schema names where it is ("is not of type 'number'") rather than reading infinity."""
+    value = float(text)
+    return value if math.isfinite(value) else text
+
+
 def read_metrics_file(path, script):
     """A metrics JSON file as a dict; one OutputError line (naming it and `script`) for any damage.
 
     Missing, unreadable, empty, truncated, not UTF-8, not JSON, NaN or
     Infinity in it, or not a JSON object: each says to rerun `python script`.
-    The caller checks the keys it needs.
+    Its keys are checked by check_metrics (verify_outputs calls both).
     """
     path = Path(path)
     rerun = f"rerun `python {script}`"
@@ -373,7 +389,7 @@ def read_metrics_file(path, script):
     except UnicodeDecodeError as err:
         raise OutputError(f"{path} is not UTF-8 text (byte {err.start}): {rerun}.") from None
     try:
-        data = json.loads(text, parse_constant=_refuse_constant)
+        data = json.loads(text, parse_constant=_refuse_constant, parse_float=_number)
     except json.JSONDecodeError as err:
         if err.pos >= len(text.rstrip()):
             raise OutputError(f"{path} is truncated (it ends inside the JSON, line {err.lineno}): "
@@ -386,6 +402,83 @@ def read_metrics_file(path, script):
         raise OutputError(f"{path} is not a metrics file (nested too deeply): {rerun}.") from None
     if not isinstance(data, dict):
         raise OutputError(f"{path} holds a JSON {type(data).__name__}, not an object: {rerun}.")
+    return data
+
+
+@functools.cache
+def _validator(kind):
+    return Draft202012Validator({"$ref": f"#/$defs/{kind}", "$defs": SCHEMA["$defs"]})
+
+
+def _key(path):
+    """A path into the JSON as the messages write it: runs.shuffle.val_loss.values[3]."""
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path).lstrip(".")
+
+
+def schema_problem(data, kind):
+    """What is wrong with `data` (a metrics file's dict) by the schema of `kind`; None if nothing."""
+    error = best_match(_validator(kind).iter_errors(data))
+    if error is None:
+        return None
+    if error.validator == "required":
+        missing = next(name for name in error.validator_value if name not in error.instance)
+        return f"{_key([*error.absolute_path, missing])} is missing"
+    # The message starts with the value's repr, which for a series is thousands of numbers.
+    message = error.message.replace(repr(error.instance), reprlib.repr(error.instance), 1)
+    return f"{_key(error.absolute_path) or 'the file'}: {message}"
+
+
+def run_problem(name, run, settings):
+    """What the schema cannot say about one run record: its series' steps and values of
+    one length with the steps increasing, and its early stop agreeing with itself; None if all hold."""
+    where = f"runs.{name}"
+    for series in ("train_loss", "val_loss", "train_accuracy", "val_accuracy"):
+        steps, values = run[series]["steps"], run[series]["values"]
+        if len(steps) != len(values):
+            return f"{where}.{series} has {len(steps)} steps but {len(values)} values"
+        if any(b <= a for a, b in zip(steps, steps[1:])):
+            return f"{where}.{series}.steps do not increase"
+    if run["epochs_run"] > settings["max_epochs"]:
+        return f"{where}.epochs_run is {run['epochs_run']}, more than settings.{name}.max_epochs"
+    if (run["final"]["test_loss"] is None) != (run["final"]["test_accuracy"] is None):
+        return f"{where}.final.test_loss and test_accuracy are not both null or both numbers"
+    epoch, step = run["stop_epoch"], run["stop_step"]
+    if not run["early_stopped"]:
+        if epoch is None and step is None:
+            return None
+        return f"{where}.stop_epoch is set although early_stopped is false"
+    if settings["early_stopping_patience"] is None:
+        return f"{where}.early_stopped is true although early stopping was off"
+    if epoch != run["epochs_run"]:
+        return f"{where}.stop_epoch is {epoch}, not the last epoch run ({run['epochs_run']})"
+    if step is None or step // run["steps_per_epoch"] + 1 != epoch:
+        return f"{where}.stop_step is {step}, not a step of epoch {epoch}"
+    return None
+
+
+def mistakes_problem(data):
+    """task3's mistakes: each a mistake, and no more than the confusion matrix counts; None if so."""
+    matrix = data["confusion_matrix"]
+    for i, mistake in enumerate(data["misclassified"]):
+        if mistake["predicted"] == mistake["true"]:
+            return f"misclassified[{i}].predicted equals its true class: not a mistake"
+    if len(data["misclassified"]) > sum(map(sum, matrix)) - sum(matrix[i][i] for i in range(10)):
+        return "misclassified lists more mistakes than the confusion matrix counts"
+    return None
+
+
+def check_metrics(data, kind, path, script):
+    """Check a metrics file's dict by the schema of its kind (METRICS_KINDS), then the rules
+    across fields; an OutputError line naming `path`, the failing key and `python script`."""
+    problem = schema_problem(data, kind)
+    if problem is None and set(data["runs"]) != set(data["settings"]):
+        problem = f"runs ({', '.join(data['runs'])}) and settings ({', '.join(data['settings'])}) differ"
+    for name, run in data["runs"].items() if problem is None else ():
+        problem = problem or run_problem(name, run, data["settings"][name])
+    if problem is None and kind == "task3":
+        problem = mistakes_problem(data)
+    if problem is not None:
+        raise OutputError(f"{path}: {problem}; rerun `python {script}`.")
     return data
 
 
@@ -408,7 +501,8 @@ def verify_files(folder, files, source, script=None):
 
 
 def verify_outputs(out_dir, name, script):
-    """Read out_dir/<name>.json (read_metrics_file) and check the files it lists; return its dict."""
+    """Read out_dir/<name>.json (read_metrics_file), check it (check_metrics, if the schema
+    describes that name) and check the files it lists; return its dict."""
     path = Path(out_dir) / f"{name}.json"
     data = read_metrics_file(path, script)
     files = data.get("files")
@@ -416,5 +510,7 @@ def verify_outputs(out_dir, name, script):
             isinstance(k, str) and "/" not in k and isinstance(v, str) for k, v in files.items()):
         raise OutputError(f'{path} has no "files" object listing its figures (an older or hand-made file): '
                           f"rerun `python {script}`.")
+    if name in METRICS_KINDS:
+        check_metrics(data, name, path, script)
     verify_files(out_dir, files, path, script)
     return data

@@ -9,6 +9,7 @@ under a second and can set the numbers each conclusion depends on.
 import json
 import re
 import shutil
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ from PIL import Image
 
 from src import plots
 from src.errors import UserError
+from src.experiment import TASK2, TASK3
 from src.fileio import sha256_file
 from src.report import ReportError, build_report, fmt, main
 
@@ -27,15 +29,14 @@ STEPS_PER_EPOCH, STEPS_PER_CHECK = 10, 5
 
 # --- synthetic outputs ----------------------------------------------------------------------------
 
-def settings(max_epochs, shuffle=True, patience=10, learning_rate=0.01, dataset="mnist"):
-    return {"learning_rate": learning_rate, "batch_size": 128, "max_epochs": max_epochs, "shuffle": shuffle,
-            "early_stopping_patience": patience, "seed": 0, "train_size": 1500, "val_size": 300,
-            "dataset": dataset, "dtype": "float32"}
+def settings(max_epochs, base=TASK3, **changes):
+    """The settings record of a run as src.experiment writes it, with small sizes."""
+    return asdict(replace(base, max_epochs=max_epochs, train_size=1500, val_size=300, **changes))
 
 
 def final(train_loss, val_loss, test_loss, train_accuracy, val_accuracy, test_accuracy):
-    return dict(train_loss=train_loss, val_loss=val_loss, test_loss=test_loss,
-                train_accuracy=train_accuracy, val_accuracy=val_accuracy, test_accuracy=test_accuracy)
+    return {"train_loss": train_loss, "val_loss": val_loss, "test_loss": test_loss,
+            "train_accuracy": train_accuracy, "val_accuracy": val_accuracy, "test_accuracy": test_accuracy}
 
 
 def series(values):
@@ -58,7 +59,8 @@ def run_record(numbers, epochs_run, stopped, val_loss=None, val_accuracy=None):
             "train_accuracy": series(np.linspace(0.5, numbers["train_accuracy"], checks)),
             "steps_per_epoch": STEPS_PER_EPOCH, "epochs_run": epochs_run, "early_stopped": stopped,
             "stop_epoch": epochs_run if stopped else None, "stop_step": last_check if stopped else None,
-            "seconds": 0.1, "final": numbers, "test_accuracy": numbers["test_accuracy"]}
+            "final": numbers, "test_accuracy": numbers["test_accuracy"],
+            "l2_reg_lambda": 0.0, "weight_l2_norm": 1.0, "weight_roughness": 1.0}
 
 
 def zigzag(amplitude, checks, level=0.95):
@@ -67,8 +69,7 @@ def zigzag(amplitude, checks, level=0.95):
 
 def task2_metrics(plain_spread=0.02, shuffled_spread=0.005):
     """Validation accuracy zigzags by the given amplitudes (2e's spread)."""
-    return {"settings": {"no_shuffle": settings(20, shuffle=False, learning_rate=0.05),
-                         "shuffle": settings(20, learning_rate=0.05)},
+    return {"settings": {"no_shuffle": settings(20, TASK2), "shuffle": settings(20, TASK2, shuffle=True)},
             "runs": {"no_shuffle": run_record(final(0.0594, 0.0688, 0.0690, 0.9806, 0.9759, 0.9748), 4, True,
                                               val_accuracy=zigzag(plain_spread, 8)),
                      "shuffle": run_record(final(0.0639, 0.0723, 0.0650, 0.9781, 0.9687, 0.9766), 3, True,
@@ -79,7 +80,8 @@ def task3_metrics(long_val_loss=None):
     """long_val_loss: the 16 validation losses of the 8-epoch run without early stopping (3d)."""
     matrix = 90 * np.eye(10, dtype=int)
     matrix[9, 4], matrix[4, 9], matrix[2, 8] = 7, 5, 3
-    return {"settings": {"softmax": settings(6), "softmax_overfitting": settings(8, patience=None)},
+    return {"settings": {"softmax": settings(6),
+                         "softmax_overfitting": settings(8, early_stopping_patience=None)},
             "runs": {"softmax": run_record(final(0.2806, 0.2648, 0.3080, 0.9203, 0.9280, 0.9126), 4, True),
                      "softmax_overfitting": run_record(final(0.2544, 0.2543, 0.2999, 0.9278, 0.9305, 0.9149),
                                                        8, False, val_loss=long_val_loss)},
@@ -98,7 +100,7 @@ def task4_metrics(lambda_runs=LAMBDA_RUNS):
     metrics = {"settings": {}, "runs": {}}
     for lam, (train_acc, val_acc, norm, roughness, epochs) in lambda_runs.items():
         name = f"lambda_{lam:g}"
-        metrics["settings"][name] = settings(5)
+        metrics["settings"][name] = settings(5, l2_reg_lambda=lam)
         run = run_record(final(0.3 + lam, 0.28 + lam, 0.31 + lam, train_acc, val_acc, val_acc - 0.01),
                          epochs, True)
         run.update(l2_reg_lambda=lam, weight_l2_norm=norm, weight_roughness=roughness)
@@ -233,7 +235,8 @@ def test_3d_says_no_overfitting_while_the_validation_loss_still_falls(tmp_path):
 def test_3d_says_barely_when_the_rise_is_within_one_percent(tmp_path):
     almost_flat = list(np.linspace(0.9, 0.25, 15)) + [0.251]
     three_d = section(report_of(tmp_path, task3=task3_metrics(almost_flat)), "3d")
-    assert "ended 0.0010 (0.4%) above its minimum: this linear model barely overfits" in three_d
+    assert ("was 0.0010 (0.4%) above its minimum at the last check: this linear model barely overfits"
+            in three_d)
 
 
 def test_2e_says_shuffling_steadied_training_when_the_spread_fell(text):
@@ -329,21 +332,32 @@ BAD_METRICS = {
     "missing run": ("task3", lambda m: m["runs"].pop("softmax_overfitting"),
                     "runs.softmax_overfitting is missing"),
     "empty series": ("task2", lambda m: m["runs"]["no_shuffle"].update(val_loss={"steps": [], "values": []}),
-                     "runs.no_shuffle.val_loss is an empty series"),
+                     "runs.no_shuffle.val_loss.values: [] should be non-empty"),
     "unequal series": ("task2", lambda m: m["runs"]["shuffle"]["val_loss"]["values"].pop(),
-                       "runs.shuffle.val_loss has steps and values that are not two lists of one length"),
+                       "runs.shuffle.val_loss has 6 steps but 5 values"),
+    "steps not increasing": ("task2", lambda m: m["runs"]["shuffle"]["val_loss"]["steps"].reverse(),
+                             "runs.shuffle.val_loss.steps do not increase"),
     "NaN": ("task4", lambda m: m["runs"]["lambda_0.02"]["final"].update(val_accuracy=float("nan")), "NaN"),
-    "infinite": ("task4", "infinite", "runs.lambda_2.weight_l2_norm is inf, not a finite number"),
+    "infinite": ("task4", "infinite", "runs.lambda_2.weight_l2_norm: '1e999' is not of type 'number'"),
     "accuracy above 1": ("task3", lambda m: m["runs"]["softmax"]["final"].update(val_accuracy=92.8),
-                         "runs.softmax.final.val_accuracy is 92.8, outside [0, 1]"),
+                         "runs.softmax.final.val_accuracy: 92.8 is greater than the maximum of 1"),
+    "a step not a whole number": ("task3", lambda m: m["runs"]["softmax"]["val_loss"]["steps"].insert(1, 2.5),
+                                  "runs.softmax.val_loss.steps[1]: 2.5 is not of type 'integer'"),
     "stop fields disagree": ("task2", lambda m: m["runs"]["shuffle"].update(stop_epoch=2),
                              "runs.shuffle.stop_epoch is 2, not the last epoch run (3)"),
+    "stopped with early stopping off": ("task3", lambda m: m["settings"]["softmax"].update(
+        early_stopping_patience=None), "runs.softmax.early_stopped is true although early stopping was off"),
+    "unknown dataset": ("task2", lambda m: m["settings"]["shuffle"].update(dataset="cifar"),
+                        "settings.shuffle.dataset: 'cifar' is not one of ['mnist', 'fashion-mnist']"),
     "confusion matrix 9 x 10": ("task3", lambda m: m["confusion_matrix"].pop(),
-                                "confusion_matrix is not a 10 x 10 list of lists"),
+                                "confusion_matrix: [[90, 0, 0, 0, 0, 0, ...], [0, 90, 0, 0, 0, 0, ...], [0, 0, 90, 0,"),
     "negative count": ("task3", lambda m: m["confusion_matrix"][1].__setitem__(2, -1),
-                       "confusion_matrix[1][2] is -1, outside [0, inf]"),
+                       "confusion_matrix[1][2]: -1 is less than the minimum of 0"),
+    "a mistake that is right": ("task3", lambda m: m["misclassified"][0].update(predicted=9),
+                                "misclassified[0].predicted equals its true class"),
     "no lambda 0": ("task4", lambda m: (m["runs"].pop("lambda_0"), m["settings"].pop("lambda_0")),
-                    "must hold a run with lambda = 0"),
+                    "runs must hold a run with lambda = 0"),
+    "a run without settings": ("task4", lambda m: m["settings"].pop("lambda_0"), "runs (lambda_0, "),
     "no l2_reg_lambda": ("task4", lambda m: m["runs"]["lambda_0.2"].pop("l2_reg_lambda"),
                          "runs.lambda_0.2.l2_reg_lambda is missing"),
 }
@@ -389,7 +403,7 @@ def test_a_missing_figure_is_refused(tmp_path):
 def test_metrics_of_an_older_version_without_files_are_refused(tmp_path):
     folder = write_outputs(tmp_path / "figures")
     edit_metrics(folder, "task2", lambda m: m.pop("files"))
-    with pytest.raises(ReportError, match=r"task2.json lists no figures .*older version of task2.py; rerun "
+    with pytest.raises(ReportError, match=r'task2.json has no "files" object .*older .*: rerun '
                                           r"`python task2.py --out-dir "):
         build_report(folder)
 

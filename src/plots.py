@@ -63,12 +63,33 @@ def plot_series(ax, series, label, **kwargs):
     ax.plot(*_xy(series), label=label, **kwargs)
 
 
+# The assignment's y-limits zoom in on where training settles and leave out its first climb
+# from chance: a few of a long run's points. They are kept while they hold this share of
+# every curve's points; otherwise (a short run, another dataset) the axis spans the data.
+KEEP_YLIM_SHARE = 0.95
+
+
+def _curves(ax):
+    """The y-values of each curve drawn in data coordinates (not the early-stop mark's axvline)."""
+    return [np.asarray(line.get_ydata(), float) for line in ax.get_lines()
+            if line.get_transform() is ax.transData]
+
+
+def _set_ylim(ax, ylim):
+    """ylim if it holds KEEP_YLIM_SHARE of every curve's points, else Matplotlib's fit to all the data."""
+    low, high = ylim
+    shares = [np.mean((y >= low) & (y <= high)) for y in _curves(ax) if len(y)]
+    if shares and min(shares) >= KEEP_YLIM_SHARE:
+        ax.set_ylim(low, high)
+
+
 def _finish(ax, title, xlabel, ylabel, ylim=None):
+    """Titles, labels, grid and legend; ylim: the assignment's y-limits, kept where they show the data."""
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if ylim:
-        ax.set_ylim(*ylim)
+        _set_ylim(ax, ylim)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
 

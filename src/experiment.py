@@ -5,8 +5,8 @@
 A run record is a plain dict, ready for JSON and for the plots:
     train_loss, val_loss, train_accuracy, val_accuracy: {step: value}
     final: loss and accuracy of the final weights on train, val and test
-    test_accuracy, epochs_run, early_stopped, stop_epoch, stop_step, seconds,
-    l2_reg_lambda, weight_l2_norm, weight_roughness
+    test_accuracy, epochs_run, early_stopped, stop_epoch, stop_step, seconds (not
+    written to the JSON: see `metrics`), l2_reg_lambda, weight_l2_norm, weight_roughness
 """
 
 import math
@@ -179,9 +179,15 @@ def _series(series):
 
 
 def metrics(settings_by_name, runs, **extra):
-    """The JSON document of a task: {settings, runs, **extra}, series as {steps, values}."""
+    """The JSON document of a task: {settings, runs, **extra}, series as {steps, values}.
+
+    A run's time ("seconds") is left out: it differs from run to run, and the same
+    settings must write the same bytes (the committed figures/ reproduce exactly);
+    summary_line prints it.
+    """
     out = {"settings": {name: asdict(s) for name, s in settings_by_name.items()}, "runs": {}}
     for name, run in runs.items():
-        out["runs"][name] = {k: _series(v) if isinstance(v, dict) and k != "final" else v for k, v in run.items()}
+        out["runs"][name] = {k: _series(v) if isinstance(v, dict) and k != "final" else v
+                             for k, v in run.items() if k != "seconds"}
     out.update(extra)
     return out

@@ -12,8 +12,9 @@ The modules follow the data, one concern each:
     experiment     one training run from its Settings; what every training command shares
     parallel       independent runs in a pool of processes, one BLAS thread each
     plots          PNG figures from histories and weights
-    outputs        a run's outputs as one transaction (staged, hashed, locked)
-    report         figures/README.md from the metrics and figures
+    outputs        a run's outputs as one transaction (staged, hashed, locked); metrics files
+                   read and checked against metrics.schema.json
+    report         figures/README.md: the template report.md.j2 filled with the runs' facts
     modelfile      saved models (.npz, never unpickled)
     images         photos of digits -> MNIST-style 28x28 images
 

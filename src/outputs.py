@@ -34,9 +34,6 @@ import tempfile
 import threading
 from pathlib import Path
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
-
 from .errors import UserError
 from .fileio import fsync_path, part_prefix, remove_stale_parts, sha256_file
 
@@ -407,6 +404,9 @@ def read_metrics_file(path, script):
 
 @functools.cache
 def _validator(kind):
+    # Imported here: jsonschema takes 75 ms to import, which the writers of metrics need not pay.
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator({"$ref": f"#/$defs/{kind}", "$defs": SCHEMA["$defs"]})
 
 
@@ -417,6 +417,8 @@ def _key(path):
 
 def schema_problem(data, kind):
     """What is wrong with `data` (a metrics file's dict) by the schema of `kind`; None if nothing."""
+    from jsonschema.exceptions import best_match
+
     error = best_match(_validator(kind).iter_errors(data))
     if error is None:
         return None

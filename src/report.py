@@ -68,12 +68,15 @@ def read_task(folder, task):
         if name not in metrics["files"]:
             raise ReportError(f"{folder / name} is not listed in {path} (\"files\"): it is not an output "
                               f"of that run; rerun `python {script}`.")
-    if task == "task4":  # the comparisons of 4b to 4e need a run without the penalty and one with it
+    if task == "task4":  # 4b to 4e compare runs with the penalty against one without it
+        # Each lambda as the tables write it: one row each.
         labels = sorted(f"{run['l2_reg_lambda']:g}" for run in metrics["runs"].values())
-        problem = (f"has two runs with one lambda ({', '.join(labels)})" if len(set(labels)) < len(labels)
-                   else None if "0" in labels else "must hold a run with lambda = 0 and one with lambda > 0")
-        if problem:
-            raise ReportError(f"{path}: runs {problem} to compare; rerun `python {script}`.")
+        if len(set(labels)) < len(labels):
+            raise ReportError(f"{path}: runs has two runs with one lambda ({', '.join(labels)}); rerun "
+                              f"`python {script}`.")
+        if "0" not in labels:  # the schema asks for two runs at least, so one has lambda > 0
+            raise ReportError(f"{path}: runs must hold a run with lambda = 0 and one with lambda > 0 to "
+                              f"compare; rerun `python {script}`.")
     return metrics
 
 
@@ -100,6 +103,7 @@ def lowest(series):
 
 
 def last(series):
+    """(step, value) of a series' last check."""
     return series["steps"][-1], series["values"][-1]
 
 
@@ -123,18 +127,21 @@ def compared(new, old, same):
 
 
 def facts_2(task2):
+    """2b to 2e: the run without shuffling (2b, 2c, 2d) against the one with it (2e)."""
     plain, shuffled = task2["runs"]["no_shuffle"], task2["runs"]["shuffle"]
     first, best = (plain["val_loss"]["steps"][0], plain["val_loss"]["values"][0]), lowest(plain["val_loss"])
     spreads = step_spread(plain), step_spread(shuffled)
+    stop = plain["stop_step"] if plain["early_stopped"] else -1
     return {"plain": plain, "shuffled": shuffled, "settings": task2["settings"],
             "first": first, "best": best, "best_epoch": epoch_of(best[0], plain),
-            # 2d: the checks from the lowest validation loss to the early stop (patience ran out)
-            "checks_after": sum(best[0] < step <= (plain["stop_step"] or -1) for step in plain["val_loss"]["steps"]),
+            # 2d: the checks from the lowest validation loss to the early stop (the patience used up)
+            "checks_after": sum(best[0] < step <= stop for step in plain["val_loss"]["steps"]),
             "spreads": spreads,
             "steadier": None if None in spreads else compared(spreads[1], spreads[0], SAME_SPREAD)}
 
 
-def facts_3(task3, digits):
+def facts_3(task3):
+    """3b to 3d and the test-set analysis: the run with early stopping and the one twice as long without."""
     main, long = task3["runs"]["softmax"], task3["runs"]["softmax_overfitting"]
     best, end = lowest(long["val_loss"]), last(long["val_loss"])
     rise, gap = end[1] - best[1], long["final"]["train_accuracy"] - long["final"]["val_accuracy"]
@@ -146,7 +153,6 @@ def facts_3(task3, digits):
             "best_epoch": epoch_of(best[0], long), "end": end, "end_accuracy": last(long["val_accuracy"])[1],
             "main_end_accuracy": last(main["val_accuracy"])[1], "rise": rise,
             "rise_share": rise / best[1] if best[1] > 0 else None, "gap": gap, "overfitting": overfitting,
-            "easier_validation": digits,  # the MNIST test set is known to be easier than its training set
             "total": int(matrix.sum()), "right": int(np.trace(matrix)), "confused": confused,
             "mistakes": task3["misclassified"]}
 
@@ -154,11 +160,12 @@ def facts_3(task3, digits):
 def change(run, reference):
     """(how, size): how run's final validation accuracy compares with reference's,
     'raised', 'lowered' or 'same' (within SAME_ACCURACY), and by how much."""
-    change = run["final"]["val_accuracy"] - reference["final"]["val_accuracy"]
-    return ("same" if abs(change) <= SAME_ACCURACY else "raised" if change > 0 else "lowered"), abs(change)
+    diff = run["final"]["val_accuracy"] - reference["final"]["val_accuracy"]
+    return ("same" if abs(diff) <= SAME_ACCURACY else "raised" if diff > 0 else "lowered"), abs(diff)
 
 
 def facts_4(task4):
+    """4b to 4e: the runs by lambda, the smallest and largest against lambda = 0."""
     runs = sorted(task4["runs"].values(), key=lambda run: run["l2_reg_lambda"])  # lambda = 0 first
     zero, largest = runs[0], runs[-1]
     val = [run["final"]["val_accuracy"] for run in runs]
@@ -181,7 +188,7 @@ def facts(tasks):
     dataset = DATASETS[tasks["task2"]["settings"]["no_shuffle"]["dataset"]]
     digits = dataset.name == "mnist"
     return {"title": dataset.title, "class_names": dataset.class_names, "digits": digits,
-            "task2": facts_2(tasks["task2"]), "task3": facts_3(tasks["task3"], digits),
+            "task2": facts_2(tasks["task2"]), "task3": facts_3(tasks["task3"]),
             "task4": facts_4(tasks["task4"])}
 
 
@@ -189,8 +196,8 @@ def render(facts):
     """The report's Markdown: the template filled with `facts`."""
     # Block tags take their whole line (trim_blocks, lstrip_blocks); a name the facts lack is an error.
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent),
-                             extensions=["jinja2.ext.do"], undefined=jinja2.StrictUndefined,
-                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, autoescape=False)
+                             extensions=["jinja2.ext.do"], undefined=jinja2.StrictUndefined, autoescape=False,
+                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters.update(num=fmt, points=points, g=lambda x: f"{x:g}", percent=lambda x: f"{x:.1%}")
     return env.get_template(TEMPLATE).render(facts)
 

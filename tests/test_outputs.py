@@ -437,3 +437,20 @@ def test_metrics_json_puts_each_list_of_numbers_on_one_line():
     assert json.loads(text)["matrix"] == [[1, 2], [3, 4]]
     with pytest.raises(ValueError):
         dumps_metrics({"a": float("nan")})
+
+
+# --- the schema of the metrics files -------------------------------------------------------------
+
+
+def test_the_metrics_schema_is_valid_and_states_what_the_writer_writes():
+    from dataclasses import asdict
+
+    from jsonschema import Draft202012Validator
+
+    from src.experiment import Settings
+    from src.mnist import DATASET_NAMES
+
+    Draft202012Validator.check_schema(outputs.SCHEMA)
+    settings = outputs.SCHEMA["$defs"]["settings"]
+    assert set(settings["required"]) <= set(asdict(Settings()))
+    assert settings["properties"]["dataset"]["enum"] == list(DATASET_NAMES)

@@ -14,6 +14,7 @@ the failing key and the command that rewrites it. The main job
 """
 
 import argparse
+import functools
 import sys
 from pathlib import Path
 
@@ -192,14 +193,20 @@ def facts(tasks):
             "task4": facts_4(tasks["task4"])}
 
 
-def render(facts):
-    """The report's Markdown: the template filled with `facts`."""
+@functools.cache
+def template():
+    """report.md.j2, compiled once."""
     # Block tags take their whole line (trim_blocks, lstrip_blocks); a name the facts lack is an error.
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent),
                              extensions=["jinja2.ext.do"], undefined=jinja2.StrictUndefined, autoescape=False,
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters.update(num=fmt, points=points, g=lambda x: f"{x:g}", percent=lambda x: f"{x:.1%}")
-    return env.get_template(TEMPLATE).render(facts)
+    return env.get_template(TEMPLATE)
+
+
+def render(facts):
+    """The report's Markdown: the template filled with `facts`."""
+    return template().render(facts)
 
 
 def build_report(figures_dir="figures"):

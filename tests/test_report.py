@@ -350,7 +350,7 @@ BAD_METRICS = {
     "unknown dataset": ("task2", lambda m: m["settings"]["shuffle"].update(dataset="cifar"),
                         "settings.shuffle.dataset: 'cifar' is not one of ['mnist', 'fashion-mnist']"),
     "confusion matrix 9 x 10": ("task3", lambda m: m["confusion_matrix"].pop(),
-                                "confusion_matrix: [[90, 0, 0, 0, 0, 0, ...], [0, 90, 0, 0, 0, 0, ...], [0, 0, 90, 0,"),
+                                "confusion_matrix: [[90, 0, 0, 0, 0, 0, ...], [0, 90, 0, 0, 0, 0, ...], "),
     "negative count": ("task3", lambda m: m["confusion_matrix"][1].__setitem__(2, -1),
                        "confusion_matrix[1][2]: -1 is less than the minimum of 0"),
     "a mistake that is right": ("task3", lambda m: m["misclassified"][0].update(predicted=9),

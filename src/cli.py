@@ -6,13 +6,14 @@ import math
 import os
 import signal
 import sys
-import threading
 
 from .data import MNIST_TEST_SIZE, MNIST_TRAIN_SIZE
+from . import stops
 from .errors import UserError
 from .mnist import DATASET_NAMES
 from .outputs import clean_up_abandoned, committed_outputs
 from .parallel import available_cores
+from .stops import Terminated
 
 
 def int_in(low, high=None, why=""):
@@ -97,35 +98,10 @@ def parser(description, training=False, default_epochs=None, epochs_factor=1, jo
     return p
 
 
-class Terminated(BaseException):
-    """SIGTERM or SIGHUP as an exception, like KeyboardInterrupt for Ctrl-C.
-
-    Raised where the program is, so every `with` block on the way out
-    (RunOutputs above all) cleans up before the process exits.
-    """
-
-    def __init__(self, signum):
-        super().__init__(signum)
-        self.signum = signum
-        self.signal_name = signal.Signals(signum).name
-
-
-def _raise_terminated(signum, frame):
-    raise Terminated(signum)
-
-
-def _install_handlers(signums, handler):
-    """Set `handler` for each signal not ignored (nohup) and settable here; return the previous ones."""
-    if threading.current_thread() is not threading.main_thread():
-        return {}
-    settable = [s for s in signums if signal.getsignal(s) not in (signal.SIG_IGN, None)]
-    return {s: signal.signal(s, handler) for s in settable}
-
-
 @contextlib.contextmanager
 def _stop_signals_ignored():
     """SIGINT, SIGTERM and SIGHUP ignored inside the block (main thread only), then restored."""
-    previous = _install_handlers((signal.SIGINT, signal.SIGTERM, signal.SIGHUP), signal.SIG_IGN)
+    previous = stops.install(stops.STOP_SIGNALS, signal.SIG_IGN)
     try:
         yield
     finally:
@@ -197,33 +173,40 @@ def run(main):
 
     UserError: "error: <message>", exit 1. Ctrl-C: exit 130; SIGTERM: 143;
     SIGHUP: 129 (128 + the signal's number, as the shell reports a killed
-    process); each one line saying what happened to the outputs. Any other
-    exception (a ValueError from a wrong shape, say) is a bug and keeps its
-    traceback. A closed stdout or stderr never stops the run.
+    process); each one line saying what happened to the outputs. A stop
+    wins wherever it lands: one that a callback swallowed (see src.stops)
+    still ends the run here, and RunOutputs never commits after it. Any
+    other exception (a ValueError from a wrong shape, say) is a bug and
+    keeps its traceback. A closed stdout or stderr never stops the run.
     """
     saved_streams = _guard_streams()
     message, committed_before = None, len(committed_outputs())
+    stops.clear()
+    saved_hook, sys.unraisablehook = sys.unraisablehook, stops.silence_recorded_stops
     try:
-        handlers = _install_handlers((signal.SIGTERM, signal.SIGHUP), _raise_terminated)
+        handlers = stops.install(stops.STOP_SIGNALS, stops.record_and_raise)
         try:
             code = main()
+            stops.raise_if_requested()  # a stop swallowed after the last commit
         except UserError as err:
             message, code = f"error: {err}", 1
-        except KeyboardInterrupt:
-            message, code = _stopped("interrupted (Ctrl-C)", committed_before), 128 + signal.SIGINT
-        except Terminated as stop:
-            message, code = _stopped(f"stopped by {stop.signal_name}", committed_before), 128 + stop.signum
+        except (KeyboardInterrupt, Terminated) as stop:
+            signum = getattr(stop, "signum", signal.SIGINT)
+            message, code = _stopped(stops.stop_line(signum), committed_before), 128 + signum
         finally:
             with _stop_signals_ignored():  # one stop is enough: finish cleaning up
                 clean_up_abandoned()
             for signum, handler in handlers.items():
                 signal.signal(signum, handler)
+            stops.clear()
+            sys.unraisablehook = saved_hook
         if message:
             # One line, except where the message itself lists several places
             # (the offline error: every folder looked in, every URL tried).
             print(message, file=sys.stderr, flush=True)
     finally:
         _unguard_streams(saved_streams)
+        stops.ended()
     sys.exit(code or 0)
 
 

@@ -32,6 +32,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+from . import stops
 from .errors import UserError
 from .fileio import fsync_path, part_prefix, remove_stale_parts, sha256_file
 
@@ -231,6 +232,7 @@ class RunOutputs:
         return self
 
     def _open(self):
+        stops.raise_if_requested()  # a stop swallowed by a callback: no new transaction
         check_out_dir(self.out_dir)
         try:
             self._lock = _Lock(self.out_dir / f".{self.name}.lock")
@@ -282,6 +284,7 @@ class RunOutputs:
         An OSError while writing (a full disk, an I/O error) becomes one OutputError line.
         """
         self._check_open()
+        stops.raise_if_requested()  # a stop swallowed by a callback: abandon now, not after the run
         if "/" in filename or filename.startswith(".") or filename in self._files \
                 or filename == self.metrics_path.name:
             raise ValueError(f"{filename!r}: a file name must be plain, new in this run and not "
@@ -314,6 +317,8 @@ class RunOutputs:
         except OSError as err:
             raise OutputError(_cannot(f"could not write {self.metrics_path}", err)) from None
         with deferred_signals():
+            # A stop that a callback swallowed (src.stops) abandons the run: the old outputs stay.
+            stops.raise_if_requested()
             self._move_into_place((*self._files, staged_json.name))
             self.committed = True
             _COMMITTED.append(self.metrics_path)

@@ -5,7 +5,7 @@
 Exits 0 when every check passes, 1 with the failing check named otherwise.
 """
 
-import src  # noqa: F401 (first of all: from here on a Ctrl-C or SIGTERM is one line; see src/stops.py)
+import src  # noqa: F401, I001 (first: from here on a stop signal is one line, see src/stops.py)
 
 import numpy as np
 

@@ -10,7 +10,7 @@ matrix and most confident mistakes on the held-out test images) and
 task3.json to --out-dir.
 """
 
-import src  # noqa: F401 (first of all: from here on a Ctrl-C or SIGTERM is one line; see src/stops.py)
+import src  # noqa: F401, I001 (first: from here on a stop signal is one line, see src/stops.py)
 
 from dataclasses import replace
 from functools import partial

@@ -7,8 +7,8 @@ import os
 import signal
 import sys
 
-from .data import MNIST_TEST_SIZE, MNIST_TRAIN_SIZE
 from . import stops
+from .data import MNIST_TEST_SIZE, MNIST_TRAIN_SIZE
 from .errors import UserError
 from .mnist import DATASET_NAMES
 from .outputs import clean_up_abandoned, committed_outputs

@@ -9,9 +9,9 @@ import sys
 
 from . import stops
 from .data import MNIST_TEST_SIZE, MNIST_TRAIN_SIZE
-from .errors import UserError
+from .errors import UserError, printable
 from .mnist import DATASET_NAMES
-from .outputs import clean_up_abandoned, committed_outputs
+from .outputs import clean_up_abandoned, committed_outputs, written_files
 from .parallel import available_cores
 from .stops import Terminated
 
@@ -159,13 +159,22 @@ def _unguard_streams(saved):
     sys.stdout, sys.stderr = saved
 
 
-def _stopped(what, committed_before):
-    """The line for an interrupted run, true to RunOutputs' guarantee."""
-    written = dict.fromkeys(committed_outputs()[committed_before:])  # each file once, in order
-    if not written:
+def _stopped(what, before):
+    """The line for an interrupted run, true to RunOutputs' guarantee.
+
+    before: (committed outputs, files written) counts when the run began.
+    """
+    committed = dict.fromkeys(committed_outputs()[before[0]:])  # each file once, in order
+    files = written_files()[before[1]:]
+    done = []
+    if committed:
+        done.append(f"{', '.join(str(path) for path in committed)} and its figures, complete")
+    if files:
+        folders = ", ".join(f"{printable(str(folder))}/" for folder in dict.fromkeys(p.parent for p in files))
+        done.append(f"{len(files)} file{'s' if len(files) > 1 else ''} to {folders}, each complete")
+    if not done:
         return f"{what}: no outputs were changed."
-    listing = ", ".join(str(path) for path in written)
-    return f"{what} after writing {listing} and its figures, complete; nothing else was changed."
+    return f"{what} after writing {' and '.join(done)}; nothing else was changed."
 
 
 def run(main):
@@ -180,7 +189,7 @@ def run(main):
     keeps its traceback. A closed stdout or stderr never stops the run.
     """
     saved_streams = _guard_streams()
-    message, committed_before = None, len(committed_outputs())
+    message, before = None, (len(committed_outputs()), len(written_files()))
     stops.clear()
     saved_hook, sys.unraisablehook = sys.unraisablehook, stops.silence_recorded_stops
     try:
@@ -192,7 +201,7 @@ def run(main):
             message, code = f"error: {err}", 1
         except (KeyboardInterrupt, Terminated) as stop:
             signum = getattr(stop, "signum", signal.SIGINT)
-            message, code = _stopped(stops.stop_line(signum), committed_before), 128 + signum
+            message, code = _stopped(stops.stop_line(signum), before), 128 + signum
         finally:
             with _stop_signals_ignored():  # one stop is enough: finish cleaning up
                 clean_up_abandoned()

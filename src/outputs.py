@@ -38,6 +38,7 @@ from .fileio import fsync_path, part_prefix, remove_stale_parts, sha256_file
 
 HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _COMMITTED = []  # metrics files this process committed, for src.cli's message on interruption
+_WRITTEN = []  # files written one by one, each atomically, outside a RunOutputs (src.predict --show)
 
 
 class OutputError(UserError):
@@ -350,6 +351,16 @@ def clean_up_abandoned():
 def committed_outputs():
     """The metrics files this process has committed so far (oldest first)."""
     return list(_COMMITTED)
+
+
+def note_written(path):
+    """Record a file written on its own (atomically, outside any RunOutputs), for the stop line."""
+    _WRITTEN.append(Path(path))
+
+
+def written_files():
+    """The files note_written has recorded so far (oldest first)."""
+    return list(_WRITTEN)
 
 
 def _refuse_constant(name):

@@ -59,15 +59,21 @@ def float_in(low=None, high=None, low_inclusive=True, high_inclusive=True, why="
 MAX_EPOCHS = 10**6  # the trainer's own bound
 
 
-def parser(description, training=False, default_epochs=None, epochs_factor=1, jobs=None):
+def parser(description, training=False, default_epochs=None, epochs_factor=1, jobs=None, prog=None,
+           out_dir_default="figures/"):
     """An ArgumentParser with the flags every task script takes.
+
+    prog: the command as typed, for the usage line (e.g. "python -m src.train";
+        default: the script's file name, right for `python task3.py`).
+    out_dir_default: --out-dir's default as its help states it (a caller with
+        another default sets it with set_defaults).
 
     training: add the flags of the training scripts (task2/3/4).
     jobs: add --jobs (default: when training; src.train has one run, nothing to spread).
     epochs_factor: the script also trains this many times --epochs (task 3's
         overfitting run: 2), so --epochs is bounded by MAX_EPOCHS // epochs_factor.
     """
-    p = argparse.ArgumentParser(description=description)
+    p = argparse.ArgumentParser(prog=prog, description=description)
     p.add_argument("--dataset", choices=DATASET_NAMES, default="mnist",
                    help="mnist (handwritten digits, cached in data/mnist/) or fashion-mnist (clothing, "
                         "cached in data/fashion-mnist/), both 60,000 + 10,000 images of 28x28 "
@@ -85,7 +91,7 @@ def parser(description, training=False, default_epochs=None, epochs_factor=1, jo
                             "process, in order (default: the CPUs this process may use, here %(default)s)")
     if training:
         p.add_argument("--out-dir", default="figures",
-                       help="where figures and metrics go (default: figures/)")
+                       help=f"where figures and metrics go (default: {out_dir_default})")
         p.add_argument("--train-size", type=int_in(1, MNIST_TRAIN_SIZE), default=18000,
                        help="training images drawn from the 60,000 training images (default: 18000)")
         held_out = ": the other test images are held out"

@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import plots
+from . import cli, plots
 from .errors import UserError
 from .fileio import write_text_atomic
 from .mnist import DATASETS
@@ -831,7 +831,7 @@ def build_report(figures_dir="figures"):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m src.report", description=__doc__.splitlines()[0])
     p.add_argument("--figures-dir", default="figures",
                    help="folder with the metrics and figures (default: figures/)")
     args = p.parse_args(argv)
@@ -845,4 +845,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.run(main)  # Ctrl-C or SIGTERM: one line and its exit code

@@ -108,3 +108,34 @@ def test_a_stop_while_any_command_imports_is_one_line_and_its_exit_code(tmp_path
             if child.poll() is None:
                 child.kill()
                 child.wait()
+
+
+# --- the main job, ended early --------------------------------------------------------------------
+
+def _script(name, code, cost):
+    from src.__main__ import Script
+    return Script(name, [sys.executable, "-c", code], cost)
+
+
+def _writes(folder, name):
+    return f"from pathlib import Path; Path({str(folder / name)!r}).write_text('{{}}')"
+
+
+STOPS_THE_JOB = "import os, signal, time; os.kill(os.getppid(), signal.SIGTERM); time.sleep(10)"
+
+
+@pytest.mark.parametrize("ending, code", [("import sys; sys.exit(4)", 4), (STOPS_THE_JOB, 143)],
+                         ids=["a script fails", "SIGTERM"])
+def test_a_main_job_ended_early_names_the_scripts_that_replaced_their_outputs(tmp_path, monkeypatch, capsys,
+                                                                              ending, code):
+    from src import __main__ as job
+    (tmp_path / "README.md").write_text("the report of the runs before")
+    scripts = [_script("task3.py", _writes(tmp_path, "task3.json"), 3),
+               _script("task4.py", _writes(tmp_path, "task4.json"), 2), _script("last.py", ending, 1)]
+    monkeypatch.setattr(job, "script_commands", lambda args: scripts)
+    assert job.main(["--out-dir", str(tmp_path), "--jobs", "1"]) == code  # one at a time, longest first
+    line = capsys.readouterr().err.splitlines()[-1]
+    assert line.endswith(f"; task3.py and task4.py had finished and replaced their outputs in {tmp_path}, so "
+                         f"{tmp_path / 'README.md'} describes the runs before them: rerun `python -m src`, or "
+                         f"`python -m src.report --figures-dir {tmp_path}` to describe what is there"), line
+    assert (tmp_path / "README.md").read_text() == "the report of the runs before"

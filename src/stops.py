@@ -24,8 +24,8 @@ from pathlib import Path
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 ROOT = Path(__file__).resolve().parent.parent  # the repository: the task scripts live here
-_requested = []  # the first stop signal received since clear(), if any
-_phase = ["starting"]  # what a process that is a command is doing, for the start-up handler's line
+_requested = None  # the first stop signal received since clear(), if any
+_run_ended = False  # for the start-up handler's line: starting, or exiting after cli.run
 
 
 class Terminated(BaseException):
@@ -48,30 +48,32 @@ def stop_exception(signum):
 
 def record_and_raise(signum, frame):
     """The handler of a run: remember the stop (so it cannot be swallowed), then raise it here."""
-    if not _requested:
-        _requested.append(signum)
+    global _requested
+    if _requested is None:
+        _requested = signum
     raise stop_exception(signum)
 
 
 def requested():
     """The stop signal recorded since clear(), or None."""
-    return _requested[0] if _requested else None
+    return _requested
 
 
 def raise_if_requested():
     """Raise the recorded stop again, if there is one: where a transaction must not go on."""
-    if _requested:
-        raise stop_exception(_requested[0])
+    if _requested is not None:
+        raise stop_exception(_requested)
 
 
 def clear():
-    _requested.clear()
+    global _requested
+    _requested = None
 
 
 def silence_recorded_stops(unraisable):
     """A sys.unraisablehook: a stop raised where it could not propagate is already recorded
     and will be raised at the next edge; print nothing for it. Anything else as Python does."""
-    if isinstance(unraisable.exc_value, (KeyboardInterrupt, Terminated)) and _requested:
+    if isinstance(unraisable.exc_value, (KeyboardInterrupt, Terminated)) and _requested is not None:
         return
     sys.__unraisablehook__(unraisable)
 
@@ -91,8 +93,8 @@ def stop_line(signum):
 
 def _exit_at_once(signum, frame):
     # os.write and os._exit: nothing here can be interrupted half-way or swallowed.
-    what = "while starting: no outputs were changed" if _phase[0] == "starting" else \
-        "while exiting, after the run had ended (its line above says what it wrote)"
+    what = ("while exiting, after the run had ended (its line above says what it wrote)" if _run_ended
+            else "while starting: no outputs were changed")
     os.write(2, f"{stop_line(signum)} {what}.\n".encode())
     os._exit(128 + signum)
 
@@ -117,8 +119,5 @@ def own_while_starting():
 
 def ended():
     """The run is over (its line printed): a stop from now on says so, not "while starting"."""
-    _phase[0] = "ended"
-
-
-def is_start_up_handler(handler):
-    return handler is _exit_at_once
+    global _run_ended
+    _run_ended = True

@@ -175,7 +175,7 @@ def _check_regular_file(path, fail):
     except FileNotFoundError:
         fail("no such file")
     except OSError as err:
-        fail("it is a symbolic link loop" if err.errno == errno.ELOOP else f"it cannot be read ({err.strerror})")
+        fail("it is a loop of symbolic links" if err.errno == errno.ELOOP else f"it cannot be read ({err.strerror})")
     if stat.S_ISDIR(mode):
         fail("it is a folder, not a file")
     if not stat.S_ISREG(mode):

@@ -78,6 +78,9 @@ def check_out_dir(out_dir):
     """
     path = Path(out_dir)
     try:
+        if is_symlink_loop(path):
+            raise OutputError(f"--out-dir {path} is a loop of symbolic links: fix the link or choose another "
+                              "--out-dir.")
         if path.is_symlink() and not path.exists():
             raise OutputError(f"--out-dir {path} is a symbolic link to {os.readlink(path)}, which does not "
                               "exist: create that folder or choose another --out-dir.")
@@ -89,6 +92,15 @@ def check_out_dir(out_dir):
         raise OutputError(_cannot(f"cannot write to --out-dir {path}", err)) from None
     remove_stale_parts(path)
     return path
+
+
+def is_symlink_loop(path):
+    """True if following `path`'s symbolic links never ends (the system gives up: ELOOP)."""
+    try:
+        os.stat(path)
+    except OSError as err:
+        return err.errno == errno.ELOOP
+    return False
 
 
 def _write_probe(folder):

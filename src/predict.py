@@ -32,7 +32,7 @@ from .errors import UserError, printable
 from .fileio import part_prefix
 from .images import BACKGROUNDS, ImageError, load_digit_image
 from .modelfile import load_model
-from .outputs import note_written
+from .outputs import is_symlink_loop, note_written
 
 TOP = 3  # classes shown per image
 
@@ -123,6 +123,10 @@ def check_show_folder(folder):
 
     One UserError line otherwise (a read-only disk, no permission, a full disk), before any image.
     """
+    if folder.is_symlink() and not folder.exists():  # mkdir would say only "File exists"
+        what = ("a loop of symbolic links" if is_symlink_loop(folder)
+                else f"a symbolic link to {printable(os.readlink(folder))}, which does not exist")
+        raise UserError(f"--show {printable(str(folder))} is {what}: fix the link or choose another --show folder.")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(dir=folder, prefix=part_prefix("show-check"), suffix=".part")
@@ -160,7 +164,7 @@ def check_image_file(path):
         raise ImageError(f"{name}: no such file; check the path.") from None
     except OSError as err:
         if err.errno == errno.ELOOP:
-            raise ImageError(f"{name}: a symbolic link loop, not an image file; check the link.") from None
+            raise ImageError(f"{name}: a loop of symbolic links, not an image file; fix the link.") from None
         raise ImageError(f"{name}: cannot be read ({err.strerror}).") from None
     for is_kind, kind in _FILE_KINDS.items():
         if is_kind(mode):

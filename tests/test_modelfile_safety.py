@@ -187,7 +187,7 @@ def test_a_good_file_still_loads_and_compressed_ones_too(tmp_path, good):
 def test_a_symlink_loop_or_a_fifo_as_model_is_named_as_such(tmp_path):
     loop = tmp_path / "loop.npz"
     loop.symlink_to(loop)
-    assert_model_file_error(loop, "it is a symbolic link loop")
+    assert_model_file_error(loop, "it is a loop of symbolic links")
     fifo = tmp_path / "fifo.npz"
     os.mkfifo(fifo)
     assert_model_file_error(fifo, "not a regular file (a FIFO, device or socket)")

@@ -44,7 +44,7 @@ def test_a_fifo_a_symlink_loop_and_unprintable_names_are_each_one_line(model, tm
     shown = [LINE.match(line)[1] for line in out.splitlines()]
     assert shown == [first, f"{tmp_path}/caf\\xe9.png", f"{tmp_path}/two\\nlines.png", last]
     assert err.splitlines() == [f"error: {fifo}: is a FIFO (named pipe), not an image file.",
-                                f"error: {loop}: a symbolic link loop, not an image file; check the link."]
+                                f"error: {loop}: a loop of symbolic links, not an image file; fix the link."]
     assert len(list(show.iterdir())) == 4
 
 
@@ -96,3 +96,14 @@ def test_an_interrupted_show_run_says_what_it_wrote(model, tmp_path, capsys, mon
     err = capsys.readouterr().err
     assert err == f"interrupted (Ctrl-C) after writing 2 files to {show}/, each complete; nothing else was changed.\n"
     assert re.fullmatch(r"\d_predicted\.png \d_predicted\.png", " ".join(sorted(p.name for p in show.iterdir())))
+
+
+def test_a_show_folder_or_out_dir_that_is_a_symlink_loop_is_named_as_such(model, tmp_path, capsys):
+    from src.outputs import OutputError, check_out_dir
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    assert exit_code([model, draw_digit(tmp_path / "a.png"), "--show", str(loop)]) == 1
+    refusal = f"error: --show {loop} is a loop of symbolic links: fix the link or choose another --show folder.\n"
+    assert capsys.readouterr() == ("", refusal)
+    with pytest.raises(OutputError, match=f"--out-dir {loop} is a loop of symbolic links: fix the link"):
+        check_out_dir(loop)

@@ -225,7 +225,7 @@ def main(argv=None):
     except (KeyboardInterrupt, Terminated) as stop:  # every script's outputs stand; the report is the old one
         signum = getattr(stop, "signum", signal.SIGINT)
         stops.clear()  # handled here, with the line that says what happened
-        print(f"{stops.stop_line(signum)} while building the report{replaced_since(before, args.out_dir)}",
+        print(f"{stops.stop_name(signum)} while building the report{replaced_since(before, args.out_dir)}",
               file=sys.stderr, flush=True)
         return 128 + signum
     print(f"all task scripts done in {time.monotonic() - start:.1f} s; figures in {args.out_dir}/, "

@@ -63,15 +63,14 @@ def parser(description, training=False, default_epochs=None, epochs_factor=1, jo
            out_dir_default="figures/"):
     """An ArgumentParser with the flags every task script takes.
 
-    prog: the command as typed, for the usage line (e.g. "python -m src.train";
-        default: the script's file name, right for `python task3.py`).
-    out_dir_default: --out-dir's default as its help states it (a caller with
-        another default sets it with set_defaults).
-
     training: add the flags of the training scripts (task2/3/4).
     jobs: add --jobs (default: when training; src.train has one run, nothing to spread).
     epochs_factor: the script also trains this many times --epochs (task 3's
         overfitting run: 2), so --epochs is bounded by MAX_EPOCHS // epochs_factor.
+    prog: the command as typed, for the usage line (e.g. "python -m src.train";
+        default: the script's file name, right for `python task3.py`).
+    out_dir_default: --out-dir's default as its help states it (a caller with
+        another default sets it with set_defaults).
     """
     p = argparse.ArgumentParser(prog=prog, description=description)
     p.add_argument("--dataset", choices=DATASET_NAMES, default="mnist",
@@ -207,7 +206,7 @@ def run(main):
             message, code = f"error: {err}", 1
         except (KeyboardInterrupt, Terminated) as stop:
             signum = getattr(stop, "signum", signal.SIGINT)
-            message, code = _stopped(stops.stop_line(signum), before), 128 + signum
+            message, code = _stopped(stops.stop_name(signum), before), 128 + signum
         finally:
             with _stop_signals_ignored():  # one stop is enough: finish cleaning up
                 clean_up_abandoned()

@@ -86,7 +86,7 @@ def install(signums, handler):
     return {s: signal.signal(s, handler) for s in settable}
 
 
-def stop_line(signum):
+def stop_name(signum):
     """How a stop is named at the start of its line: "interrupted (Ctrl-C)" or "stopped by SIGTERM"."""
     return "interrupted (Ctrl-C)" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
 
@@ -95,7 +95,7 @@ def _exit_at_once(signum, frame):
     # os.write and os._exit: nothing here can be interrupted half-way or swallowed.
     what = ("while exiting, after the run had ended (its line above says what it wrote)" if _run_ended
             else "while starting: no outputs were changed")
-    os.write(2, f"{stop_line(signum)} {what}.\n".encode())
+    os.write(2, f"{stop_name(signum)} {what}.\n".encode())
     os._exit(128 + signum)
 
 

@@ -95,7 +95,10 @@ def _exit_at_once(signum, frame):
     # os.write and os._exit: nothing here can be interrupted half-way or swallowed.
     what = ("while exiting, after the run had ended (its line above says what it wrote)" if _run_ended
             else "while starting: no outputs were changed")
-    os.write(2, f"{stop_name(signum)} {what}.\n".encode())
+    try:
+        os.write(2, f"{stop_name(signum)} {what}.\n".encode())
+    except OSError:  # no stderr (closed, or its reader gone): the exit code alone says it
+        pass
     os._exit(128 + signum)
 
 

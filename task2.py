@@ -9,6 +9,8 @@ then the same with shuffling (2e). The two runs train in parallel with
 --out-dir, and prints the epoch in which early stopping fired (2d).
 """
 
+import src  # noqa: F401, I001 (first: from here on a stop signal is one line, see src/stops.py)
+
 from dataclasses import replace
 from functools import partial
 

@@ -10,6 +10,8 @@ matrix and most confident mistakes on the held-out test images) and
 task3.json to --out-dir.
 """
 
+import src  # noqa: F401, I001 (first: from here on a stop signal is one line, see src/stops.py)
+
 from dataclasses import replace
 from functools import partial
 

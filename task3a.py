@@ -6,6 +6,8 @@ The gradient is checked on all 7,850 weights, without and with L2
 regularisation. Exits 0 when every check passes, 1 otherwise.
 """
 
+import src  # noqa: F401, I001 (first: from here on a stop signal is one line, see src/stops.py)
+
 import numpy as np
 
 from src.cli import parser, report_checks, run

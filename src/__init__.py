@@ -21,7 +21,13 @@ The modules follow the data, one concern each:
 Commands: `python -m src` (the main job), `src.report`, `src.train`,
 `src.predict`, `src.sweep`; `cli` is what they and the task scripts share,
 `errors` the one kind of error a user sees as a single line, `fileio`
-atomic writes.
+atomic writes, `stops` how Ctrl-C and SIGTERM end a command wherever they land.
 """
+
+# First of all, before any heavy import: a command (python -m src..., a task script)
+# owns Ctrl-C, SIGTERM and SIGHUP from here on; a program importing src keeps its own.
+from . import stops as _stops
+
+_stops.own_while_starting()
 
 __version__ = "1.1.0"

@@ -12,6 +12,9 @@ whole and prefixed with the script's name. The first script that fails
 stops the others and the job with its exit code; Ctrl-C or SIGTERM is
 passed on to the running scripts (they clean up their own outputs), and
 the job exits 130 or 143 once they have stopped (a second Ctrl-C kills them).
+A job that ends early does not build the report; its last line names the
+scripts that had already replaced their outputs, beside a report of the
+runs before them.
 """
 
 import argparse
@@ -26,10 +29,12 @@ import time
 from pathlib import Path
 from typing import NamedTuple
 
+from . import stops
 from .cli import int_in, run
 from .experiment import PROGRESS_ENV
 from .mnist import DATASET_NAMES
 from .parallel import available_cores
+from .stops import Terminated
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -68,18 +73,46 @@ def script_commands(args):
             for name, cost in COSTS.items()]
 
 
-def run_scripts(scripts, jobs, cwd=ROOT, out=None):
+def run_scripts(scripts, jobs, cwd=ROOT, out=None, after_stop=str):
     """Run `scripts` (a list of Script), up to `jobs` at once, longest first.
 
     Returns 0 when all succeed; else the exit code of the first that failed
     (128 + N if a signal N killed it), the others stopped; or 128 + N after
     signal N (Ctrl-C: 130, SIGTERM: 143) was passed on to the running ones.
+    after_stop(): text added to the line that says the job ended early.
     """
-    return _Job(scripts, jobs, cwd, out or sys.stdout).run()
+    return _Job(scripts, jobs, cwd, out or sys.stdout, after_stop).run()
+
+
+def metrics_files(out_dir):
+    """{training script: (inode, mtime, size) of its metrics file in out_dir, or None if absent}."""
+    found = {}
+    for name in TRAINING_SCRIPTS:
+        try:
+            info = (Path(out_dir) / f"{Path(name).stem}.json").stat()
+            found[name] = (info.st_ino, info.st_mtime_ns, info.st_size)
+        except OSError:
+            found[name] = None
+    return found
+
+
+def replaced_since(before, out_dir):
+    """What to add to the early-stop line: which scripts replaced their outputs since `before`
+    (metrics_files), and that the report beside them describes the runs before."""
+    now = metrics_files(out_dir)
+    replaced = [name for name in TRAINING_SCRIPTS if now[name] is not None and now[name] != before[name]]
+    if not replaced:
+        return "; no outputs were replaced"
+    names = replaced[0] if len(replaced) == 1 else f"{', '.join(replaced[:-1])} and {replaced[-1]}"
+    report = Path(out_dir) / "README.md"
+    stale = (f"{report} describes the runs before them" if report.exists() else "no report was built")
+    return (f"; {names} had finished and replaced {'their' if len(replaced) > 1 else 'its'} outputs in "
+            f"{out_dir}, so {stale}: rerun `python -m src`, or `python -m src.report --figures-dir {out_dir}` "
+            "to describe what is there")
 
 
 class _Job:
-    def __init__(self, scripts, jobs, cwd, out):
+    def __init__(self, scripts, jobs, cwd, out, after_stop=str):
         self.waiting = sorted(scripts, key=lambda script: -script.cost)  # stable: ties keep their order
         self.jobs, self.cwd, self.out = jobs, cwd, out
         self.width = max((len(script.name) for script in scripts), default=0)
@@ -88,6 +121,7 @@ class _Job:
         self.running = {}  # name -> Popen
         self.signum = None  # the signal that stopped the job
         self.failure = None  # (name, exit code) of the first script that failed
+        self.after_stop = after_stop
 
     def say(self, name, text):
         with self.lock:
@@ -108,12 +142,12 @@ class _Job:
                 signal.signal(signum, handler)
         if self.signum:
             print(f"stopped by {signal.Signals(self.signum).name}: every script that was running has "
-                  f"stopped", file=sys.stderr, flush=True)
+                  f"stopped{self.after_stop()}", file=sys.stderr, flush=True)
             return 128 + self.signum
         if self.failure:
             name, code = self.failure
-            print(f"{name} failed with exit code {code}; the other scripts were stopped", file=sys.stderr,
-                  flush=True)
+            print(f"{name} failed with exit code {code}; the other scripts were stopped{self.after_stop()}",
+                  file=sys.stderr, flush=True)
             return code
         return 0
 
@@ -180,12 +214,20 @@ def main(argv=None):
     args.out_dir = str(Path(args.out_dir).resolve())
     args.data_dir = args.data_dir and str(Path(args.data_dir).resolve())
     start = time.monotonic()
-    code = run_scripts(script_commands(args), args.jobs)
+    before = metrics_files(args.out_dir)
+    code = run_scripts(script_commands(args), args.jobs, after_stop=lambda: replaced_since(before, args.out_dir))
     if code:
         return code
     from .report import build_report  # after the scripts: it reads what they wrote
 
-    report = build_report(args.out_dir)  # a UserError: one line from cli.run, exit 1
+    try:
+        report = build_report(args.out_dir)  # a UserError: one line from cli.run, exit 1
+    except (KeyboardInterrupt, Terminated) as stop:  # every script's outputs stand; the report is the old one
+        signum = getattr(stop, "signum", signal.SIGINT)
+        stops.clear()  # handled here, with the line that says what happened
+        print(f"{stops.stop_name(signum)} while building the report{replaced_since(before, args.out_dir)}",
+              file=sys.stderr, flush=True)
+        return 128 + signum
     print(f"all task scripts done in {time.monotonic() - start:.1f} s; figures in {args.out_dir}/, "
           f"report in {report}")
     return 0

@@ -6,13 +6,14 @@ import math
 import os
 import signal
 import sys
-import threading
 
+from . import stops
 from .data import MNIST_TEST_SIZE, MNIST_TRAIN_SIZE
-from .errors import UserError
+from .errors import UserError, printable
 from .mnist import DATASET_NAMES
-from .outputs import clean_up_abandoned, committed_outputs
+from .outputs import clean_up_abandoned, committed_outputs, written_files
 from .parallel import available_cores
+from .stops import Terminated
 
 
 def int_in(low, high=None, why=""):
@@ -58,15 +59,20 @@ def float_in(low=None, high=None, low_inclusive=True, high_inclusive=True, why="
 MAX_EPOCHS = 10**6  # the trainer's own bound
 
 
-def parser(description, training=False, default_epochs=None, epochs_factor=1, jobs=None):
+def parser(description, training=False, default_epochs=None, epochs_factor=1, jobs=None, prog=None,
+           out_dir_default="figures/"):
     """An ArgumentParser with the flags every task script takes.
 
     training: add the flags of the training scripts (task2/3/4).
     jobs: add --jobs (default: when training; src.train has one run, nothing to spread).
     epochs_factor: the script also trains this many times --epochs (task 3's
         overfitting run: 2), so --epochs is bounded by MAX_EPOCHS // epochs_factor.
+    prog: the command as typed, for the usage line (e.g. "python -m src.train";
+        default: the script's file name, right for `python task3.py`).
+    out_dir_default: --out-dir's default as its help states it (a caller with
+        another default sets it with set_defaults).
     """
-    p = argparse.ArgumentParser(description=description)
+    p = argparse.ArgumentParser(prog=prog, description=description)
     p.add_argument("--dataset", choices=DATASET_NAMES, default="mnist",
                    help="mnist (handwritten digits, cached in data/mnist/) or fashion-mnist (clothing, "
                         "cached in data/fashion-mnist/), both 60,000 + 10,000 images of 28x28 "
@@ -84,7 +90,7 @@ def parser(description, training=False, default_epochs=None, epochs_factor=1, jo
                             "process, in order (default: the CPUs this process may use, here %(default)s)")
     if training:
         p.add_argument("--out-dir", default="figures",
-                       help="where figures and metrics go (default: figures/)")
+                       help=f"where figures and metrics go (default: {out_dir_default})")
         p.add_argument("--train-size", type=int_in(1, MNIST_TRAIN_SIZE), default=18000,
                        help="training images drawn from the 60,000 training images (default: 18000)")
         held_out = ": the other test images are held out"
@@ -97,35 +103,10 @@ def parser(description, training=False, default_epochs=None, epochs_factor=1, jo
     return p
 
 
-class Terminated(BaseException):
-    """SIGTERM or SIGHUP as an exception, like KeyboardInterrupt for Ctrl-C.
-
-    Raised where the program is, so every `with` block on the way out
-    (RunOutputs above all) cleans up before the process exits.
-    """
-
-    def __init__(self, signum):
-        super().__init__(signum)
-        self.signum = signum
-        self.signal_name = signal.Signals(signum).name
-
-
-def _raise_terminated(signum, frame):
-    raise Terminated(signum)
-
-
-def _install_handlers(signums, handler):
-    """Set `handler` for each signal not ignored (nohup) and settable here; return the previous ones."""
-    if threading.current_thread() is not threading.main_thread():
-        return {}
-    settable = [s for s in signums if signal.getsignal(s) not in (signal.SIG_IGN, None)]
-    return {s: signal.signal(s, handler) for s in settable}
-
-
 @contextlib.contextmanager
 def _stop_signals_ignored():
     """SIGINT, SIGTERM and SIGHUP ignored inside the block (main thread only), then restored."""
-    previous = _install_handlers((signal.SIGINT, signal.SIGTERM, signal.SIGHUP), signal.SIG_IGN)
+    previous = stops.install(stops.STOP_SIGNALS, signal.SIG_IGN)
     try:
         yield
     finally:
@@ -183,13 +164,22 @@ def _unguard_streams(saved):
     sys.stdout, sys.stderr = saved
 
 
-def _stopped(what, committed_before):
-    """The line for an interrupted run, true to RunOutputs' guarantee."""
-    written = dict.fromkeys(committed_outputs()[committed_before:])  # each file once, in order
-    if not written:
+def _stopped(what, before):
+    """The line for an interrupted run, true to RunOutputs' guarantee.
+
+    before: (committed outputs, files written) counts when the run began.
+    """
+    committed = dict.fromkeys(committed_outputs()[before[0]:])  # each file once, in order
+    files = written_files()[before[1]:]
+    done = []
+    if committed:
+        done.append(f"{', '.join(str(path) for path in committed)} and its figures, complete")
+    if files:
+        folders = ", ".join(f"{printable(str(folder))}/" for folder in dict.fromkeys(p.parent for p in files))
+        done.append(f"{len(files)} file{'s' if len(files) > 1 else ''} to {folders}, each complete")
+    if not done:
         return f"{what}: no outputs were changed."
-    listing = ", ".join(str(path) for path in written)
-    return f"{what} after writing {listing} and its figures, complete; nothing else was changed."
+    return f"{what} after writing {' and '.join(done)}; nothing else was changed."
 
 
 def run(main):
@@ -197,33 +187,40 @@ def run(main):
 
     UserError: "error: <message>", exit 1. Ctrl-C: exit 130; SIGTERM: 143;
     SIGHUP: 129 (128 + the signal's number, as the shell reports a killed
-    process); each one line saying what happened to the outputs. Any other
-    exception (a ValueError from a wrong shape, say) is a bug and keeps its
-    traceback. A closed stdout or stderr never stops the run.
+    process); each one line saying what happened to the outputs. A stop
+    wins wherever it lands: one that a callback swallowed (see src.stops)
+    still ends the run here, and RunOutputs never commits after it. Any
+    other exception (a ValueError from a wrong shape, say) is a bug and
+    keeps its traceback. A closed stdout or stderr never stops the run.
     """
     saved_streams = _guard_streams()
-    message, committed_before = None, len(committed_outputs())
+    message, before = None, (len(committed_outputs()), len(written_files()))
+    stops.clear()
+    saved_hook, sys.unraisablehook = sys.unraisablehook, stops.silence_recorded_stops
     try:
-        handlers = _install_handlers((signal.SIGTERM, signal.SIGHUP), _raise_terminated)
+        handlers = stops.install(stops.STOP_SIGNALS, stops.record_and_raise)
         try:
             code = main()
+            stops.raise_if_requested()  # a stop swallowed after the last commit
         except UserError as err:
             message, code = f"error: {err}", 1
-        except KeyboardInterrupt:
-            message, code = _stopped("interrupted (Ctrl-C)", committed_before), 128 + signal.SIGINT
-        except Terminated as stop:
-            message, code = _stopped(f"stopped by {stop.signal_name}", committed_before), 128 + stop.signum
+        except (KeyboardInterrupt, Terminated) as stop:
+            signum = getattr(stop, "signum", signal.SIGINT)
+            message, code = _stopped(stops.stop_name(signum), before), 128 + signum
         finally:
             with _stop_signals_ignored():  # one stop is enough: finish cleaning up
                 clean_up_abandoned()
             for signum, handler in handlers.items():
                 signal.signal(signum, handler)
+            stops.clear()
+            sys.unraisablehook = saved_hook
         if message:
             # One line, except where the message itself lists several places
             # (the offline error: every folder looked in, every URL tried).
             print(message, file=sys.stderr, flush=True)
     finally:
         _unguard_streams(saved_streams)
+        stops.ended()
     sys.exit(code or 0)
 
 

@@ -15,9 +15,13 @@ The file holds only plain arrays, so it is loaded without unpickling
     version          the package version (`src.__version__`) that wrote it
 """
 
+import errno
 import json
+import math
+import stat
 import zipfile
 import zlib
+from collections import Counter
 from pathlib import Path
 from typing import NamedTuple
 
@@ -113,7 +117,10 @@ def load_model(path):
     if preprocessing != PREPROCESSING:
         fail(f"its inputs are made by {preprocessing!r}, this code makes {PREPROCESSING!r}")
     names = arrays["class_names"]
-    if names.dtype.kind != "U" or names.ndim != 1 or len(names) != NUM_CLASSES[kind]:
+    if names.dtype.kind != "U":
+        fail(f"class_names should be text (a NumPy unicode array), the file has {names.dtype} "
+             f"({'bytes' if names.dtype.kind == 'S' else names.dtype.kind})")
+    if names.ndim != 1 or len(names) != NUM_CLASSES[kind]:
         fail(f"a {kind} model needs {NUM_CLASSES[kind]} class names, the file has {names.size} "
              f"(shape {names.shape})")
     w = arrays["w"]
@@ -130,33 +137,104 @@ def load_model(path):
 
 
 def _read_arrays(path):
-    """Every key of KEYS from the .npz at `path`, as arrays; ModelFileError otherwise."""
+    """Every key of KEYS from the .npz at `path`, as arrays; ModelFileError otherwise.
+
+    Read member by member with zipfile, never trusting the archive: each
+    member's layout (stored or deflated, not encrypted, named once) and the
+    size its .npy header declares are checked before its data is read, and
+    no member is inflated past MAX_MEMBER_BYTES, so a small file cannot
+    claim gigabytes of memory (as the IDX reader never inflates past its header).
+    """
     def fail(problem):
         problem = " ".join(str(problem).split())  # one line, whatever the library said
         raise ModelFileError(f"{path} is not a usable model file: {problem}. {_TRAIN}")
 
     path = Path(path)
-    if not path.is_file():
-        fail("no such file" if not path.exists() else "it is not a file")
+    _check_regular_file(path, fail)
     try:
         if not zipfile.is_zipfile(path):
             fail("it is not a complete .npz archive (truncated, or another kind of file)")
-        with np.load(path, allow_pickle=False) as npz:
-            missing = [key for key in KEYS if key not in npz.files]
-            if missing:
-                fail(f"it lacks {', '.join(missing)}")
-            arrays = {}
-            for key in KEYS:
-                try:
-                    arrays[key] = npz[key]
-                except ValueError as err:
-                    if "allow_pickle" in str(err):
-                        fail(f"array {key!r} holds Python objects, "
-                             "which are never unpickled (that could run code)")
-                    fail(f"array {key!r} cannot be read ({err})")
-            return arrays
+        with zipfile.ZipFile(path) as archive:
+            members = _members(archive, fail)
+            return {key: _read_member(archive, members[key], key, fail) for key in KEYS}
     except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as err:
         fail(f"it is damaged ({type(err).__name__}: {err})")
+
+
+# The most any member may hold: the weights are at most 785 x 10 float64 (62,800 bytes)
+# and every other member is a short text or a number; 1 MiB leaves room for long texts.
+MAX_ARRAY_BYTES = 2**20
+MAX_HEADER_BYTES = 10_000  # numpy's own limit for a .npy header it reads safely
+MAX_MEMBER_BYTES = MAX_ARRAY_BYTES + MAX_HEADER_BYTES
+_LAYOUTS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflated"}  # np.savez, np.savez_compressed
+
+
+def _check_regular_file(path, fail):
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        fail("no such file")
+    except OSError as err:
+        fail("it is a loop of symbolic links" if err.errno == errno.ELOOP else f"it cannot be read ({err.strerror})")
+    if stat.S_ISDIR(mode):
+        fail("it is a folder, not a file")
+    if not stat.S_ISREG(mode):
+        fail("it is not a regular file (a FIFO, device or socket)")
+
+
+def _members(archive, fail):
+    """{key: ZipInfo of key.npy} for every key, each checked for a layout np.savez writes."""
+    infos = archive.infolist()
+    counts = Counter(info.filename for info in infos)
+    twice = sorted(name for name, n in counts.items() if n > 1)
+    if twice:
+        fail(f"it holds {twice[0]} {counts[twice[0]]} times, so which one is the model's is unclear")
+    by_name = {info.filename: info for info in infos}
+    missing = [key for key in KEYS if f"{key}.npy" not in by_name]
+    if missing:
+        fail(f"it lacks {', '.join(missing)}")
+    members = {key: by_name[f"{key}.npy"] for key in KEYS}
+    for info in members.values():
+        if info.flag_bits & 0x1:
+            fail(f"its member {info.filename} is encrypted, which a model file never is")
+        if info.compress_type not in _LAYOUTS:
+            fail(f"its member {info.filename} uses compression method {info.compress_type}; a model file is "
+                 "stored or deflated (np.savez)")
+        if info.file_size > MAX_MEMBER_BYTES:
+            fail(f"its member {info.filename} inflates to {info.file_size:,} bytes, more than a model file "
+                 f"ever holds ({MAX_MEMBER_BYTES:,})")
+    return members
+
+
+def _read_member(archive, info, key, fail):
+    """The array in member `info`: its .npy header checked first, then at most that many bytes read."""
+    with archive.open(info) as member:
+        try:
+            version = np.lib.format.read_magic(member)
+            if version not in ((1, 0), (2, 0)):
+                fail(f"array {key!r} is in .npy format {version[0]}.{version[1]}, which np.savez does not "
+                     "write for a model")
+            read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                           else np.lib.format.read_array_header_2_0)
+            shape, fortran_order, dtype = read_header(member, max_header_size=MAX_HEADER_BYTES)
+        except ValueError as err:
+            fail(f"array {key!r} is not a .npy array ({err})")
+        if dtype.hasobject:
+            fail(f"array {key!r} holds Python objects, which are never unpickled (that could run code)")
+        size = math.prod(shape) * dtype.itemsize  # Python integers: no overflow, whatever the header says
+        if size > MAX_ARRAY_BYTES:
+            fail(f"array {key!r} declares {dtype} of shape {list(shape)}, {size:,} bytes, more than a model "
+                 f"file ever holds ({MAX_ARRAY_BYTES:,})")
+        header_size = member.tell()
+        if header_size + size != info.file_size:
+            fail(f"array {key!r} is {info.file_size - header_size:,} bytes but its header declares {size:,}")
+        data = member.read(size)  # the CRC is checked here, at the member's end
+    if len(data) != size:
+        fail(f"array {key!r} is cut short")
+    flat = np.frombuffer(data, dtype=dtype, count=math.prod(shape)) if size else np.empty(shape, dtype)
+    if fortran_order:
+        return flat.reshape(shape[::-1]).transpose().copy()
+    return flat.reshape(shape).copy()
 
 
 def _scalar(arrays, key, kinds, fail):
@@ -174,6 +252,8 @@ def _json_object(arrays, key, fail):
         value = json.loads(text)
     except json.JSONDecodeError as err:
         fail(f"{key} is not valid JSON ({err})")
+    except RecursionError:
+        fail(f"{key} is JSON nested too deeply to be a model's description")
     if not isinstance(value, dict):
         fail(f"{key} should be a JSON object, the file has {type(value).__name__}")
     return value

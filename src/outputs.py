@@ -34,6 +34,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+from . import stops
 from .errors import UserError
 from .fileio import fsync_path, part_prefix, remove_stale_parts, sha256_file
 
@@ -43,6 +44,7 @@ HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 SCHEMA = json.loads(Path(__file__).with_name("metrics.schema.json").read_text(encoding="utf-8"))
 METRICS_KINDS = ("task2", "task3", "task4", "metrics")
 _COMMITTED = []  # metrics files this process committed, for src.cli's message on interruption
+_WRITTEN = []  # files written one by one, each atomically, outside a RunOutputs (src.predict --show)
 
 
 class OutputError(UserError):
@@ -82,6 +84,9 @@ def check_out_dir(out_dir):
     """
     path = Path(out_dir)
     try:
+        if is_symlink_loop(path):
+            raise OutputError(f"--out-dir {path} is a loop of symbolic links: fix the link or choose another "
+                              "--out-dir.")
         if path.is_symlink() and not path.exists():
             raise OutputError(f"--out-dir {path} is a symbolic link to {os.readlink(path)}, which does not "
                               "exist: create that folder or choose another --out-dir.")
@@ -93,6 +98,15 @@ def check_out_dir(out_dir):
         raise OutputError(_cannot(f"cannot write to --out-dir {path}", err)) from None
     remove_stale_parts(path)
     return path
+
+
+def is_symlink_loop(path):
+    """True if following `path`'s symbolic links never ends (the system gives up: ELOOP)."""
+    try:
+        os.stat(path)
+    except OSError as err:
+        return err.errno == errno.ELOOP
+    return False
 
 
 def _write_probe(folder):
@@ -237,6 +251,7 @@ class RunOutputs:
         return self
 
     def _open(self):
+        stops.raise_if_requested()  # a stop swallowed by a callback: no new transaction
         check_out_dir(self.out_dir)
         try:
             self._lock = _Lock(self.out_dir / f".{self.name}.lock")
@@ -288,6 +303,7 @@ class RunOutputs:
         An OSError while writing (a full disk, an I/O error) becomes one OutputError line.
         """
         self._check_open()
+        stops.raise_if_requested()  # a stop swallowed by a callback: abandon now, not after the run
         if "/" in filename or filename.startswith(".") or filename in self._files \
                 or filename == self.metrics_path.name:
             raise ValueError(f"{filename!r}: a file name must be plain, new in this run and not "
@@ -320,6 +336,8 @@ class RunOutputs:
         except OSError as err:
             raise OutputError(_cannot(f"could not write {self.metrics_path}", err)) from None
         with deferred_signals():
+            # A stop that a callback swallowed (src.stops) abandons the run: the old outputs stay.
+            stops.raise_if_requested()
             self._move_into_place((*self._files, staged_json.name))
             self.committed = True
             _COMMITTED.append(self.metrics_path)
@@ -351,6 +369,16 @@ def clean_up_abandoned():
 def committed_outputs():
     """The metrics files this process has committed so far (oldest first)."""
     return list(_COMMITTED)
+
+
+def note_written(path):
+    """Record a file written on its own (atomically, outside any RunOutputs), for the stop line."""
+    _WRITTEN.append(Path(path))
+
+
+def written_files():
+    """The files note_written has recorded so far (oldest first)."""
+    return list(_WRITTEN)
 
 
 def _refuse_constant(name):

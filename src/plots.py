@@ -91,7 +91,8 @@ def _finish(ax, title, xlabel, ylabel, ylim=None):
     if ylim:
         _set_ylim(ax, ylim)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    if ax.get_legend_handles_labels()[0]:  # nothing labelled (every sweep value diverged): no empty legend
+        ax.legend(fontsize=8)
 
 
 def _mark_stop(ax, run):
@@ -234,6 +235,8 @@ def sweep_figures(param, values, results):
     curves, ax = plt.subplots(figsize=(7, 4.2), layout="constrained")
     for v, r in ok:
         plot_series(ax, r["val_accuracy"], f"{param} = {v:g}")
+    if not ok:
+        ax.text(0.5, 0.5, "every value diverged: no curve to draw", transform=ax.transAxes, ha="center")
     _finish(ax, f"validation accuracy through training, one run per {param}", "training step", "accuracy")
     return fig, curves
 

@@ -11,21 +11,28 @@ classes (both, for a binary model) with their probabilities:
 --json prints one JSON list instead; --show DIR writes, for each image, a PNG
 of the 28x28 image as the model saw it beside the weight template of the
 class it chose. An image that cannot be read is reported on stderr and the
-others are still classified; the exit code is then 1.
+others are still classified; the exit code is then 1. File names are shown
+escaped where they are not printable (\\xff, \\n), so each image is one line.
 """
 
 import argparse
+import errno
 import json
+import os
+import stat
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from .cli import run
 from .data import pre_process_images
-from .errors import UserError
+from .errors import UserError, printable
+from .fileio import part_prefix
 from .images import BACKGROUNDS, ImageError, load_digit_image
 from .modelfile import load_model
+from .outputs import is_symlink_loop, note_written
 
 TOP = 3  # classes shown per image
 
@@ -80,20 +87,14 @@ def describe(path, names, prediction, probabilities):
 def main(argv=None):
     args = parse_args(argv)
     saved = load_model(args.model)
-    show = None
-    if args.show is not None:
-        show = Path(args.show)
-        try:
-            show.mkdir(parents=True, exist_ok=True)
-        except OSError as err:
-            raise UserError(f"--show: cannot create the folder {show} ({err.strerror}); "
-                            "choose another") from None
-    results, failed, used = [], 0, {Path(p).resolve() for p in args.images}
+    show = None if args.show is None else check_show_folder(Path(args.show))  # before the first image
+    results, failed, used = [], 0, {_real(p) for p in args.images}
     for path in args.images:
         try:
+            check_image_file(path)
             image = see(saved, path, background=args.background)
         except ImageError as err:
-            print(f"error: {err}", file=sys.stderr, flush=True)
+            print(f"error: {printable(str(err))}", file=sys.stderr, flush=True)
             failed += 1
             continue
         prediction, probabilities = classify(saved, image)
@@ -101,23 +102,90 @@ def main(argv=None):
             results.append({"path": path, "prediction": saved.class_names[prediction],
                             "probabilities": dict(zip(saved.class_names, map(float, probabilities)))})
         else:
-            print(describe(path, saved.class_names, prediction, probabilities), flush=True)
+            print(describe(printable(path), saved.class_names, prediction, probabilities), flush=True)
         if show is not None:
             out = _figure_path(show, path, used)
-            _save_prediction_figure(out, saved, image, prediction, probabilities[prediction], path)
+            try:
+                _save_prediction_figure(out, saved, image, prediction, probabilities[prediction], path)
+            except OSError as err:
+                print(f"error: --show: could not write {printable(str(out))} ({err.strerror}); no more figures "
+                      f"are written: {_advice(err)}", file=sys.stderr, flush=True)
+                show, failed = None, failed + 1
+                continue
+            note_written(out)  # so that an interruption says what was written
     if args.json:
         print(json.dumps(results, indent=2))
     return 1 if failed else 0
+
+
+def check_show_folder(folder):
+    """Make the --show folder if missing and prove it writable with a real file; return it.
+
+    One UserError line otherwise (a read-only disk, no permission, a full disk), before any image.
+    """
+    if folder.is_symlink() and not folder.exists():  # mkdir would say only "File exists"
+        what = ("a loop of symbolic links" if is_symlink_loop(folder)
+                else f"a symbolic link to {printable(os.readlink(folder))}, which does not exist")
+        raise UserError(f"--show {printable(str(folder))} is {what}: fix the link or choose another --show folder.")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=part_prefix("show-check"), suffix=".part")
+        try:
+            os.write(fd, b"probe\n")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+            os.unlink(probe)
+    except OSError as err:
+        raise UserError(f"--show {printable(str(folder))}: cannot write there ({err.strerror}): "
+                        f"{_advice(err)}.") from None
+    return folder
+
+
+def _advice(err):
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "free some disk space or choose another --show folder"
+    return "choose another --show folder"
+
+
+_FILE_KINDS = {stat.S_ISDIR: "a folder", stat.S_ISFIFO: "a FIFO (named pipe)", stat.S_ISSOCK: "a socket",
+               stat.S_ISCHR: "a character device", stat.S_ISBLK: "a block device"}
+
+
+def check_image_file(path):
+    """ImageError (naming `path`, escaped) unless it is a regular file we may read.
+
+    Found without opening it: opening a FIFO would wait for a writer for ever.
+    """
+    name = printable(path)
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise ImageError(f"{name}: no such file; check the path.") from None
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise ImageError(f"{name}: a loop of symbolic links, not an image file; fix the link.") from None
+        raise ImageError(f"{name}: cannot be read ({err.strerror}).") from None
+    for is_kind, kind in _FILE_KINDS.items():
+        if is_kind(mode):
+            raise ImageError(f"{name}: is {kind}, not an image file.")
+    if not os.access(path, os.R_OK):
+        raise ImageError(f"{name}: cannot be read (permission denied).")
+
+
+def _real(path):
+    """The path with symbolic links resolved, as far as they go (a loop is left as it is)."""
+    return Path(os.path.realpath(path))
 
 
 def _figure_path(folder, image_path, used):
     """folder/<image name>_predicted.png, numbered if that name is taken (never an input)."""
     stem = Path(image_path).stem
     out, n = folder / f"{stem}_predicted.png", 1
-    while out.resolve() in used:
+    while _real(out) in used:
         n += 1
         out = folder / f"{stem}_predicted-{n}.png"
-    used.add(out.resolve())
+    used.add(_real(out))
     return out
 
 
@@ -132,7 +200,7 @@ def _save_prediction_figure(out, saved, image, prediction, probability, title):
     else:
         template = saved.model.w[:-1, prediction]
         label = f"weight template of {saved.class_names[prediction]}"
-    name = f"{Path(title).name}: {saved.class_names[prediction]} ({probability:.3f})"
+    name = f"{printable(Path(title).name)}: {saved.class_names[prediction]} ({probability:.3f})"
     plots.save_figure(plots.prediction_figure(image, template.reshape(28, 28), label, name), out)
 
 

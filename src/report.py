@@ -21,7 +21,7 @@ from pathlib import Path
 import jinja2
 import numpy as np
 
-from . import plots
+from . import cli, plots
 from .errors import UserError
 from .fileio import write_text_atomic
 from .mnist import DATASETS
@@ -225,7 +225,7 @@ def build_report(figures_dir="figures"):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m src.report", description=__doc__.splitlines()[0])
     p.add_argument("--figures-dir", default="figures",
                    help="folder with the metrics and figures (default: figures/)")
     args = p.parse_args(argv)
@@ -239,4 +239,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.run(main)  # Ctrl-C or SIGTERM: one line and its exit code

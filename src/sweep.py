@@ -70,7 +70,8 @@ def table(param, values, results):
 
 
 def main(argv=None):
-    p = parser(__doc__.splitlines()[0], training=True, default_epochs=TASK3.max_epochs)
+    p = parser(__doc__.splitlines()[0], training=True, default_epochs=TASK3.max_epochs, prog="python -m src.sweep",
+               out_dir_default="runs/sweep-<date-time>/")
     p.set_defaults(out_dir=None)
     add_training_flags(p)
     p.add_argument("--param", required=True, choices=tuple(PARAMS), help="the hyperparameter to vary")
@@ -84,6 +85,9 @@ def main(argv=None):
         values = parse_values(args.param, args.values)
     except argparse.ArgumentTypeError as err:
         p.error(f"argument --values: {err} (for --param {args.param})")
+    if args.restore_best and args.param == "patience" and 0 in values:
+        p.error("argument --values: patience 0 turns off early stopping, which --restore-best needs: "
+                "give values of 1 or more, or drop --restore-best")
     settings = {f"{args.param}={v:g}": value_settings(base, args.param, v) for v in values}
     out_dir = Path(args.out_dir or Path("runs") / time.strftime("sweep-%Y%m%d-%H%M%S"))
     with RunOutputs(out_dir, "sweep") as out:

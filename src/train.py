@@ -39,7 +39,7 @@ def add_training_flags(p):
     """The hyperparameter flags of `src.train`, shared by `src.sweep`."""
     p.add_argument("--model", choices=("softmax", "binary"), default=TASK3.model,
                    help="softmax regression on all ten classes, or logistic regression of two (default: softmax)")
-    p.add_argument("--classes", nargs=2, type=int_in(0, 9), default=[2, 3], metavar=("A", "B"),
+    p.add_argument("--classes", nargs=2, type=int_in(0, 9), metavar=("A", "B"),
                    help="binary model only: class A (target 1) against class B (target 0) (default: 2 3)")
     p.add_argument("--learning-rate", type=float_in(0, 100, low_inclusive=False), default=TASK3.learning_rate,
                    help=f"SGD step size, in (0, 100] (default: {TASK3.learning_rate})")
@@ -53,17 +53,26 @@ def add_training_flags(p):
     p.add_argument("--min-delta", type=float_in(0, 1e3), default=0.0,
                    help="how much lower a validation loss must be to count as a new best (default: 0)")
     p.add_argument("--restore-best", action="store_true",
-                   help="end with the weights of the best validation check, not the last step")
+                   help="end with the weights of the best validation check, not the last step "
+                        "(with early stopping: --patience 1 or more)")
     p.add_argument("--shuffle", action=argparse.BooleanOptionalAction, default=TASK3.shuffle,
                    help="a fresh order of the training images every epoch (default: on)")
 
 
 def settings_from_args(args):
-    """The run's Settings from the flags."""
-    if args.model == "binary" and args.classes[0] == args.classes[1]:
-        raise argparse.ArgumentTypeError(f"--classes needs two different classes, got {args.classes[0]} twice")
-    return from_args(TASK3, args, model=args.model, classes=tuple(args.classes), learning_rate=args.learning_rate,
-                     batch_size=args.batch_size, l2_reg_lambda=args.l2,
+    """The run's Settings from the flags; ArgumentTypeError for flags that contradict each other."""
+    if args.classes is not None and args.model != "binary":
+        raise argparse.ArgumentTypeError(f"argument --classes: only a binary model compares two classes, and "
+                                         f"--model is {args.model}: add --model binary or drop --classes")
+    classes = args.classes or [2, 3]
+    if classes[0] == classes[1]:
+        raise argparse.ArgumentTypeError(f"--classes needs two different classes, got {classes[0]} twice")
+    if args.restore_best and args.patience == 0:
+        raise argparse.ArgumentTypeError("argument --restore-best: the best weights are kept by early stopping, "
+                                         "which --patience 0 turns off: give --patience 1 or more, or drop "
+                                         "--restore-best")
+    return from_args(TASK3, args, model=args.model, classes=tuple(classes) if args.model == "binary" else None,
+                     learning_rate=args.learning_rate, batch_size=args.batch_size, l2_reg_lambda=args.l2,
                      early_stopping_patience=args.patience or None, min_delta=args.min_delta,
                      restore_best_weights=args.restore_best, shuffle=args.shuffle)
 
@@ -111,7 +120,8 @@ def save_trained_model(path, w, settings, record):
 
 
 def main(argv=None):
-    p = parser(__doc__.splitlines()[0], training=True, default_epochs=TASK3.max_epochs, jobs=False)
+    p = parser(__doc__.splitlines()[0], training=True, default_epochs=TASK3.max_epochs, jobs=False,
+               prog="python -m src.train", out_dir_default="runs/<date-time>/")
     p.set_defaults(out_dir=None)
     add_training_flags(p)
     args = p.parse_args(argv)

@@ -1,0 +1,126 @@
+"""The child process: import the learner's modules, run the checks, write one JSON line per result.
+
+    python -m src.check.child REQUEST.json
+
+The parent (`src.check.runner`) starts it in a temporary working folder
+with limits. The learner's folder goes first on sys.path and the project's
+root leaves it (the project has task2a.py and task3a.py of its own, which
+must never stand in for a missing file of theirs). Each check gets a time
+limit of its own (an alarm raising `CheckTimeout`, which `except
+Exception` in their code cannot swallow); their prints are counted and
+dropped.
+"""
+
+import json
+import os
+import signal
+import sys
+import time
+import traceback
+from pathlib import Path
+
+import numpy as np
+
+from .checks import Fail, Missing, selected
+from .mistakes import MISTAKES, describe
+
+ROOT = str(Path(__file__).resolve().parents[2])
+
+
+class CheckTimeout(BaseException):
+    """A check ran out of time (their code loops, or is far too slow)."""
+
+
+class Dropped:
+    """A stdout/stderr that counts what is printed and keeps nothing (prints can be huge)."""
+
+    def __init__(self):
+        self.chars = 0
+
+    def write(self, text):
+        self.chars += len(text)
+        return len(text)
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return False
+
+
+def their_line(err, folder):
+    """The last line of the traceback, and the deepest frame in the learner's folder as file:line."""
+    last = traceback.format_exception_only(type(err), err)[-1].strip()
+    where = None
+    for frame in traceback.extract_tb(err.__traceback__):
+        try:
+            if Path(frame.filename).resolve().is_relative_to(folder):
+                where = f"{Path(frame.filename).name}:{frame.lineno}"
+        except (OSError, ValueError):
+            pass
+    if len(last) > 300:
+        last = last[:300] + "..."
+    return f"raised {last}" + (f" ({where})" if where else "")
+
+
+def run_one(check, ctx, limit):
+    def alarm(signum, frame):
+        raise CheckTimeout
+    signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, limit)
+    try:
+        with np.errstate(all="ignore"):
+            message = check.run(ctx)
+        note = message.startswith("NOTE: ")
+        return {"status": "NOTE" if note else "PASS", "message": message.removeprefix("NOTE: ")}
+    except Fail as fail:
+        result = {"status": "FAIL", "expected": fail.expected, "actual": fail.actual}
+        if fail.mistake in MISTAKES:
+            result["mistake"], result["fix"] = fail.mistake, describe(fail.mistake)
+        return result
+    except Missing as missing:
+        return {"status": "FAIL", "actual": str(missing), "missing": True}
+    except CheckTimeout:
+        return {"status": "FAIL", "actual": f"did not finish within {limit:g} s (an endless loop?)"}
+    except RecursionError:
+        return {"status": "FAIL", "actual": "raised RecursionError (a function that calls itself)"}
+    except Exception as err:
+        return {"status": "FAIL", "actual": their_line(err, ctx.folder)}
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def main(request_path):
+    request = json.loads(Path(request_path).read_text())
+    folder = Path(request["folder"]).resolve()
+    data = dict(np.load(request["data"]))
+    out = open(request["results"], "a", buffering=1)
+    here = os.getcwd()
+    sys.path[:] = [str(folder)] + [p for p in sys.path if p not in (ROOT, here, "")]
+    sys.argv = [str(folder / "task2a.py")]
+    from .checks import Context
+    ctx = Context(folder, data)
+    stdout = sys.stdout = sys.stderr = Dropped()
+    failed = set()
+    for check in selected(request["parts"]):
+        record = {"part": check.part, "name": check.name}
+        blocked = [n for n in check.needs if n in failed]
+        if blocked:
+            failed.add(check.name)
+            out.write(json.dumps({**record, "status": "SKIP", "needs": blocked[0]}) + "\n")
+            continue
+        out.write(json.dumps({**record, "status": "START"}) + "\n")
+        start = time.perf_counter()
+        np.random.seed(0)
+        result = run_one(check, ctx, request["check_timeout"])
+        if result["status"] == "FAIL":
+            failed.add(check.name)
+        result["seconds"] = round(time.perf_counter() - start, 3)
+        out.write(json.dumps({**record, **result}) + "\n")
+    out.write(json.dumps({"status": "DONE", "printed_chars": stdout.chars}) + "\n")
+    out.close()
+    os._exit(0)  # skip their atexit handlers and the interpreter's teardown
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

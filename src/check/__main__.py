@@ -62,21 +62,30 @@ def check_line(r, skipped_after):
 
 def report(summary):
     results = summary["checks"]
-    skipped = {}
+    by_name = {r["name"]: r for r in results}
+
+    def root(r):  # the failed check a skipped one waits for
+        while r["status"] == "SKIP":
+            r = by_name[r["needs"]]
+        return r
+
+    skipped, waiting = {}, {}  # same part: counted on the failure's line; another part: one line of its own
     for r in results:
         if r["status"] == "SKIP":
-            skipped[r["needs"]] = skipped.get(r["needs"], 0) + 1
-    # A check skipped because of a skipped one counts towards the first failure above it.
-    for name in list(skipped):
-        needs = next((r["needs"] for r in results if r["name"] == name and r["status"] == "SKIP"), None)
-        while needs is not None:
-            skipped[needs] = skipped.get(needs, 0) + skipped.pop(name, 0)
-            name = needs
-            needs = next((r["needs"] for r in results if r["name"] == name and r["status"] == "SKIP"), None)
+            first = root(r)
+            if first["part"] == r["part"]:
+                skipped[first["name"]] = skipped.get(first["name"], 0) + 1
+            else:
+                waiting.setdefault(r["part"], (r, first, []))[2].append(r)
     lines = [f"{summary['folder']} ({summary['seconds']:.1f} s)"]
     last_missing = None
     for r in results:
         if r["status"] == "SKIP":
+            if r["part"] in waiting and waiting[r["part"]][0] is r:
+                _, first, group = waiting[r["part"]]
+                n = len(group)
+                lines.append(f"  FAIL  {r['part']:5}  {r['name']}: not run ({n} check{'s' if n > 1 else ''}) "
+                             f"until {first['name']} ({first['part']}) passes")
             continue
         if r.get("missing") or r.get("not_run"):
             key = (r["part"], r["actual"])

@@ -13,6 +13,7 @@ dropped.
 
 import json
 import os
+import resource
 import signal
 import sys
 import time
@@ -21,10 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .checks import Fail, Missing, selected
+from .checks import Context, Fail, Missing, selected
 from .mistakes import MISTAKES, describe
 
 ROOT = str(Path(__file__).resolve().parents[2])
+MEMORY_LIMIT = 2 * 1024**3  # bytes of address space
+FILE_SIZE_LIMIT = 64 * 1024**2  # bytes written into any one file (their prints to the real stdout included)
 
 
 class CheckTimeout(BaseException):
@@ -46,6 +49,18 @@ class Dropped:
 
     def isatty(self):
         return False
+
+
+class Lazy(dict):
+    """The arrays of an .npz file, each read on first use (a check of one part needs few of them)."""
+
+    def __init__(self, npz):
+        super().__init__()
+        self.npz = npz
+
+    def __missing__(self, key):
+        self[key] = self.npz[key]
+        return self[key]
 
 
 def their_line(err, folder):
@@ -84,21 +99,29 @@ def run_one(check, ctx, limit):
         return {"status": "FAIL", "actual": f"did not finish within {limit:g} s (an endless loop?)"}
     except RecursionError:
         return {"status": "FAIL", "actual": "raised RecursionError (a function that calls itself)"}
-    except Exception as err:
+    except Exception as err:  # noqa: BLE001 - whatever their code raises is one FAIL line
         return {"status": "FAIL", "actual": their_line(err, ctx.folder)}
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
 
 
+def limit_resources():
+    """Memory and file size, and SIGXFSZ ignored: a file past the limit is an error in their code, not a kill."""
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_LIMIT, FILE_SIZE_LIMIT))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
 def main(request_path):
+    limit_resources()
     request = json.loads(Path(request_path).read_text())
     folder = Path(request["folder"]).resolve()
-    data = dict(np.load(request["data"]))
-    out = open(request["results"], "a", buffering=1)
+    data = Lazy(np.load(request["data"]))
+    out = open(request["results"], "a", buffering=1)  # noqa: SIM115 - left open until os._exit
     here = os.getcwd()
     sys.path[:] = [str(folder)] + [p for p in sys.path if p not in (ROOT, here, "")]
     sys.argv = [str(folder / "task2a.py")]
-    from .checks import Context
     ctx = Context(folder, data)
     stdout = sys.stdout = sys.stderr = Dropped()
     failed = set()

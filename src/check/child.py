@@ -97,6 +97,8 @@ def run_one(check, ctx, limit):
         return {"status": "FAIL", "actual": str(missing), "missing": True}
     except CheckTimeout:
         return {"status": "FAIL", "actual": f"did not finish within {limit:g} s (an endless loop?)"}
+    except SystemExit as stop:
+        return {"status": "FAIL", "actual": f"called sys.exit({stop.code!r}): a function must return, not end the program"}
     except RecursionError:
         return {"status": "FAIL", "actual": "raised RecursionError (a function that calls itself)"}
     except Exception as err:  # noqa: BLE001 - whatever their code raises is one FAIL line

@@ -70,25 +70,41 @@ class Context:
         self._modules = {}
 
     def module(self, name):
+        """Their module `name`, imported once; a failed import is one message, not one retry per check."""
         if name not in self._modules:
             try:
                 self._modules[name] = importlib.import_module(name)
             except ModuleNotFoundError as err:
                 if err.name != name:
-                    raise
-                raise Missing(f"{name}.py not found in the folder") from None
+                    self._modules[name] = Missing(f"importing {name}.py {describe_error(err, self.folder)}")
+                else:
+                    self._modules[name] = Missing(f"{name}.py not found in the folder")
+            except Exception as err:  # noqa: BLE001 - their module's import-time code
+                self._modules[name] = Missing(f"importing {name}.py {describe_error(err, self.folder)}")
+        if isinstance(self._modules[name], Missing):
+            raise self._modules[name]
         return self._modules[name]
 
     def find(self, attr, modules):
         """The first of modules that defines attr; years of the starter put a few things elsewhere."""
+        problems = []
         for name in modules:
             try:
                 mod = self.module(name)
-            except Missing:
+            except Missing as missing:
+                problems.append(str(missing))
                 continue
             if hasattr(mod, attr):
                 return getattr(mod, attr)
+        if len(problems) == len(modules):
+            raise Missing(problems[0])
         raise Missing(f"{attr} not found in {' or '.join(m + '.py' for m in modules)}")
+
+
+def describe_error(err, folder):
+    """'raised <last line of the traceback> (their file:line)'."""
+    from .child import their_line
+    return their_line(err, folder)
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -273,8 +289,14 @@ def binary_ce_saturated(ctx):
 
 
 def make_model(ctx, cls_name, module, *args):
+    """cls(*args); some years' BinaryModel takes l2_reg_lambda too: then cls(*args, 0.0) at lambda 0."""
     cls = ctx.find(cls_name, [module])
-    return cls(*args)
+    try:
+        return cls(*args)
+    except TypeError as err:
+        if not args and "required positional argument" in str(err):
+            return cls(0.0)
+        raise
 
 
 @check("2a", "BinaryModel()")
@@ -510,8 +532,8 @@ def no_shuffle(ctx):
 def short_run(ctx, kind):
     """Their model and trainer against the reference, on the same data and settings; val accuracy."""
     if kind == "binary":
-        cls, trainer_cls = ctx.find("BinaryModel", ["task2a"]), ctx.find("LogisticTrainer", ["task2"])
-        module, model, ref = "task2", cls(), models.BinaryModel()
+        trainer_cls = ctx.find("LogisticTrainer", ["task2"])
+        module, model, ref = "task2", make_model(ctx, "BinaryModel", "task2a"), models.BinaryModel()
         X, T, Xv, Tv = (ctx.data[k] for k in ("X_bin", "T_bin", "Xv_bin", "Tv_bin"))
         y, yv = T[:, 0].astype(np.int64), Tv[:, 0].astype(np.int64)
         lr, epochs = 0.05, 3

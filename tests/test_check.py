@@ -196,7 +196,7 @@ def test_a_crash_leaves_the_checks_after_it_failed_as_not_run(checked):
 
 def test_a_missing_file_is_named(checked):
     r = result(checked["missing-task3"], "calculate_accuracy (softmax)")
-    assert r["status"] == "FAIL" and r["actual"] == "calculate_accuracy not found in task3.py"
+    assert r["status"] == "FAIL" and r["actual"] == "task3.py not found in the folder"
 
 
 def test_every_folder_takes_under_a_few_seconds(checked):

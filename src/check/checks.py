@@ -13,7 +13,9 @@ differences of the reference loss on every weight (`src.gradient_check`).
 """
 
 import importlib
+import traceback
 from dataclasses import dataclass
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -76,11 +78,11 @@ class Context:
                 self._modules[name] = importlib.import_module(name)
             except ModuleNotFoundError as err:
                 if err.name != name:
-                    self._modules[name] = Missing(f"importing {name}.py {describe_error(err, self.folder)}")
+                    self._modules[name] = Missing(f"importing {name}.py {their_line(err, self.folder)}")
                 else:
                     self._modules[name] = Missing(f"{name}.py not found in the folder")
             except Exception as err:  # noqa: BLE001 - their module's import-time code
-                self._modules[name] = Missing(f"importing {name}.py {describe_error(err, self.folder)}")
+                self._modules[name] = Missing(f"importing {name}.py {their_line(err, self.folder)}")
         if isinstance(self._modules[name], Missing):
             raise self._modules[name]
         return self._modules[name]
@@ -101,10 +103,19 @@ class Context:
         raise Missing(f"{attr} not found in {' or '.join(m + '.py' for m in modules)}")
 
 
-def describe_error(err, folder):
-    """'raised <last line of the traceback> (their file:line)'."""
-    from .child import their_line
-    return their_line(err, folder)
+def their_line(err, folder):
+    """The last line of the traceback, and the deepest frame in the learner's folder as file:line."""
+    last = traceback.format_exception_only(type(err), err)[-1].strip()
+    where = None
+    for frame in traceback.extract_tb(err.__traceback__):
+        try:
+            if Path(frame.filename).resolve().is_relative_to(folder):
+                where = f"{Path(frame.filename).name}:{frame.lineno}"
+        except (OSError, ValueError):
+            pass
+    if len(last) > 300:
+        last = last[:300] + "..."
+    return f"raised {last}" + (f" ({where})" if where else "")
 
 
 # --- helpers ------------------------------------------------------------------------------------

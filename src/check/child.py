@@ -17,12 +17,11 @@ import resource
 import signal
 import sys
 import time
-import traceback
 from pathlib import Path
 
 import numpy as np
 
-from .checks import Context, Fail, Missing, selected
+from .checks import Context, Fail, Missing, selected, their_line
 from .mistakes import MISTAKES, describe
 
 ROOT = str(Path(__file__).resolve().parents[2])
@@ -61,21 +60,6 @@ class Lazy(dict):
     def __missing__(self, key):
         self[key] = self.npz[key]
         return self[key]
-
-
-def their_line(err, folder):
-    """The last line of the traceback, and the deepest frame in the learner's folder as file:line."""
-    last = traceback.format_exception_only(type(err), err)[-1].strip()
-    where = None
-    for frame in traceback.extract_tb(err.__traceback__):
-        try:
-            if Path(frame.filename).resolve().is_relative_to(folder):
-                where = f"{Path(frame.filename).name}:{frame.lineno}"
-        except (OSError, ValueError):
-            pass
-    if len(last) > 300:
-        last = last[:300] + "..."
-    return f"raised {last}" + (f" ({where})" if where else "")
 
 
 def run_one(check, ctx, limit):

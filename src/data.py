@@ -108,10 +108,15 @@ def pre_process_images(X, dtype=np.float64):
 
 
 def one_hot_encode(Y, num_classes=NUM_CLASSES, dtype=np.float64):
-    """Labels [N] in 0..num_classes-1 -> one-hot [N, num_classes] of `dtype`."""
+    """Labels [N] (or [N, 1], the course starter's shape) in 0..num_classes-1 -> one-hot [N, num_classes].
+
+    The result has `dtype`.
+    """
     Y = np.asarray(Y)
+    if Y.ndim == 2 and Y.shape[1] == 1:
+        Y = Y[:, 0]
     if Y.ndim != 1:
-        raise ValueError(f"Y must be labels shaped [N], got shape {Y.shape}.")
+        raise ValueError(f"Y must be labels shaped [N] or [N, 1], got shape {Y.shape}.")
     if not np.issubdtype(Y.dtype, np.integer):
         raise ValueError(f"Labels must be integers, got dtype {Y.dtype}.")
     if Y.size and (Y.min() < 0 or Y.max() >= num_classes):

@@ -107,7 +107,12 @@ def test_one_hot_encode():
     assert np.array_equal(one_hot_encode(Y, 10), expected)
 
 
-@pytest.mark.parametrize("Y, message", [([10], r"in 0..9"), ([0.5], "integers"), (np.zeros((2, 1), int), "shaped")])
+def test_one_hot_encode_accepts_the_starters_labels_shaped_n_by_1():
+    Y = np.array([[3], [0], [9]])
+    assert np.array_equal(one_hot_encode(Y, 10), one_hot_encode(Y[:, 0], 10))
+
+
+@pytest.mark.parametrize("Y, message", [([10], r"in 0..9"), ([0.5], "integers"), (np.zeros((2, 2), int), "shaped")])
 def test_one_hot_refuses_bad_labels(Y, message):
     with pytest.raises(ValueError, match=message):
         one_hot_encode(np.array(Y))

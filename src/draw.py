@@ -261,7 +261,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self._send_json(err.status, {"error": _one_line(err)})
         except (ConnectionError, TimeoutError):
             self.close_connection = True  # the client went away or stalled: nobody to answer
-        except Exception as err:  # a bug: say so in one line and keep serving
+        except Exception as err:  # noqa: BLE001 - a bug: say so in one line and keep serving
             self.close_connection = True
             self._send_json(500, {"error": f"internal error ({type(err).__name__}: {_one_line(err)})"})
 

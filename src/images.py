@@ -7,7 +7,15 @@ centre. Measured on the 60,000 training images: the longer side of the ink's
 bounding box is 20 px in all but 13, and the mean centre of mass is
 (14.00, 14.01) in pixel indices. `to_mnist_style` repeats those steps on any
 grey image, after making the ink white on black and removing the background.
+
+Fashion-MNIST was made another way (its README): each product photo was
+trimmed to the object (edges within 5% of the corner colour cut off), its
+longer side resized to 28, centred in the 28x28 frame and negated. A model
+trained on it gets `to_fashion_style`. RECIPES names both; the model file
+says which one its model needs.
 """
+
+import warnings
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -23,45 +31,80 @@ WORKING_SIZE = 560
 # Less contrast than this (in [0, 1] grey levels, ~8 of 255) is no ink at all.
 MIN_CONTRAST = 8 / 255
 BACKGROUNDS = ("auto", "light", "dark")
+# Fashion-MNIST's trimming: rows and columns within 5% of full intensity of the background go.
+TRIM = 0.05
+# Larger images are refused before they are decoded: a 12000 x 12000 PNG would need
+# 2.4 GB. 50 megapixels is more than any phone's PNG; JPEGs are decoded reduced first.
+MAX_PIXELS = 50_000_000
 
 
 class ImageError(UserError):
     """An image that cannot be classified; the message names the file and why."""
 
 
-def load_digit_image(path, background="auto"):
-    """Read a digit photo or scan -> uint8 [28, 28], white ink on black, MNIST style.
+def load_digit_image(source, background="auto", recipe="mnist", name=None):
+    """Read a photo or scan -> uint8 [28, 28], white on black, made as `recipe`'s dataset was.
 
-    background: "auto" (decided from the border), "light" (dark ink on light
-    paper) or "dark" (light ink on a dark background).
+    source: a path or a binary file object. background: "auto" (decided from
+    the image), "light" (dark ink on light paper) or "dark" (light ink on a
+    dark background). recipe: one of RECIPES. name: how messages call the
+    image (default: the path, or the file object's name, else "the image").
     Raises ImageError for a missing or unreadable file, or one with no ink.
     """
     if background not in BACKGROUNDS:
         raise ValueError(f"background must be one of {BACKGROUNDS}, got {background!r}.")
-    gray = read_gray(path)
+    if recipe not in RECIPES:
+        raise ValueError(f"recipe must be one of {sorted(RECIPES)}, got {recipe!r}.")
+    name = display_name(source) if name is None else name
+    gray = read_gray(source, name)
     try:
-        return to_mnist_style(gray, background)
+        return RECIPES[recipe](gray, background)
     except ImageError as err:
-        raise ImageError(f"{path}: {err}") from None
+        raise ImageError(f"{name}: {err}") from None
 
 
-def read_gray(path):
-    """Any image Pillow reads -> float64 [H, W] grey levels in [0, 1], 1 = white.
+def display_name(source):
+    """A path as given; a file object's name if it has a textual one; else "the image"."""
+    if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__"):
+        return str(source if not isinstance(source, bytes) else source.decode(errors="replace"))
+    name = getattr(source, "name", None)
+    return name if isinstance(name, str) and name else "the image"
 
-    EXIF orientation is applied and transparency composited on white, as a
-    viewer would show the image; large photos are reduced to WORKING_SIZE.
+
+def read_gray(source, name=None):
+    """Any image Pillow reads (a path or a binary file object) -> float64 [H, W] in [0, 1], 1 = white.
+
+    EXIF orientation is applied and transparency composited as a viewer
+    would show the image (see _to_gray); large photos are reduced to
+    WORKING_SIZE. Images of more than one frame, or more than MAX_PIXELS
+    pixels, are refused before they are decoded.
     """
+    path = display_name(source) if name is None else name
+    too_large = f"more than this reads ({MAX_PIXELS // 1_000_000} megapixels); save a smaller copy"
     try:
-        with Image.open(path) as image:
-            image = ImageOps.exif_transpose(image)
-            image.load()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # MAX_PIXELS decides, below
+            with Image.open(source) as image:
+                frames = getattr(image, "n_frames", 1)
+                if frames > 1:
+                    raise ImageError(f"{path}: holds {frames} frames (an animated GIF or a multi-page "
+                                     "TIFF?); save the one frame to classify as an image of its own")
+                # JPEG decodes at 1/2, 1/4 or 1/8 of the size on request: a large photo costs little.
+                image.draft(None, (WORKING_SIZE, WORKING_SIZE))
+                width, height = image.size
+                if width * height > MAX_PIXELS:
+                    raise ImageError(f"{path}: {width} x {height} pixels is {too_large}")
+                image = ImageOps.exif_transpose(image)
+                image.load()
     except FileNotFoundError:
         raise ImageError(f"{path}: no such file; check the path.") from None
     except IsADirectoryError:
         raise ImageError(f"{path}: is a folder, not an image file.") from None
     except UnidentifiedImageError:
         raise ImageError(f"{path}: not an image Pillow can read (PNG, JPEG, ...).") from None
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as err:
+    except Image.DecompressionBombError:
+        raise ImageError(f"{path}: the image is {too_large}") from None
+    except (OSError, ValueError, SyntaxError) as err:
         problem = " ".join(str(err).split())
         raise ImageError(f"{path}: the image cannot be decoded ({problem}); "
                          "is it damaged or cut short?") from None
@@ -80,8 +123,14 @@ def _to_gray(image):
         return image.convert("I").convert("F"), 65535.0
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
         rgba = image.convert("RGBA")
-        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        image = Image.alpha_composite(white, rgba)
+        # Where it is drawn is what the alpha channel says; the colour drawn with decides the
+        # paper behind it: dark ink on white, and light ink (a drawing page's white pen on a
+        # transparent canvas) on black, so that it shows.
+        alpha = np.asarray(rgba.getchannel("A"), dtype=np.float64)
+        luma = np.asarray(rgba.convert("L"), dtype=np.float64)
+        light_ink = alpha.sum() > 0 and (luma * alpha).sum() / alpha.sum() > 127.5
+        paper = Image.new("RGBA", rgba.size, (0, 0, 0, 255) if light_ink else (255, 255, 255, 255))
+        image = Image.alpha_composite(paper, rgba)
     return image.convert("L"), 255.0
 
 
@@ -102,15 +151,56 @@ def to_mnist_style(gray, background="auto"):
        whole-pixel shifts and the frame allow, and scaled so its maximum is 255.
     Raises ImageError (without a file name) if there is no ink.
     """
+    gray = _checked_gray(gray)
+    ink = ink_white_on_black(gray, background)
+    rows, cols = np.nonzero(ink)
+    digit = ink[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    return centre_in_field(scale_to_box(digit))
+
+
+def to_fashion_style(gray, background="auto"):
+    """Grey image [H, W] in [0, 1] (1 = white) -> uint8 [28, 28] made as Fashion-MNIST was.
+
+    1. object light on dark: the background level is the median of the
+       border (the product photos' plain backdrop), inverted if it is light
+       (or as `background` says); the object's levels are kept, as a fraction
+       of the way from the background to full contrast (no threshold:
+       clothing has texture and grey parts, unlike ink);
+    2. trimmed to the rows and columns that differ from the background by
+       more than TRIM;
+    3. the longer side resized to 28 (aspect kept, anti-aliased);
+    4. centred (by its bounding box) in the 28x28 frame.
+    Raises ImageError (without a file name) if nothing differs from the background.
+    """
+    gray = _checked_gray(gray)
+    level = float(np.median(border(gray)))
+    lo, hi = float(gray.min()), float(gray.max())
+    light = (hi - level) < (level - lo) if background == "auto" else background == "light"
+    if light:
+        thing = (level - gray) / max(level, MIN_CONTRAST)
+    else:
+        thing = (gray - level) / max(1 - level, MIN_CONTRAST)
+    thing = np.clip(thing, 0, 1)
+    rows, cols = np.nonzero(thing > TRIM)
+    if rows.size == 0:
+        raise ImageError("no ink: no part of the image differs from its background by more than "
+                         f"{TRIM:.0%}; photograph it on a plain, contrasting background")
+    thing = thing[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    thing = scale_to_box(thing, FIELD)
+    h, w = thing.shape
+    out = np.zeros((FIELD, FIELD))
+    top, left = (FIELD - h) // 2, (FIELD - w) // 2
+    out[top:top + h, left:left + w] = np.minimum(thing, 1)
+    return np.rint(out * 255).astype(np.uint8)
+
+
+def _checked_gray(gray):
     gray = np.asarray(gray, dtype=np.float64)
     if gray.ndim != 2 or gray.size == 0:
         raise ValueError(f"gray must be a non-empty [H, W] array, got shape {gray.shape}.")
     if not np.all(np.isfinite(gray)):
         raise ValueError("gray holds NaN or infinite values.")
-    ink = ink_white_on_black(gray, background)
-    rows, cols = np.nonzero(ink)
-    digit = ink[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
-    return centre_in_field(scale_to_box(digit))
+    return gray
 
 
 def ink_white_on_black(gray, background="auto"):
@@ -159,6 +249,8 @@ def otsu_threshold(values, bins=256):
 def scale_to_box(digit, box=BOX):
     """Scale [h, w] (aspect kept, anti-aliased) so its longer side is `box` pixels."""
     h, w = digit.shape
+    if max(h, w) == box:
+        return np.asarray(digit, dtype=np.float64)  # already the size: leave it untouched
     factor = box / max(h, w)
     size = (max(1, round(w * factor)), max(1, round(h * factor)))  # Pillow: (width, height)
     scaled = Image.fromarray(digit.astype(np.float32)).resize(size, Image.Resampling.LANCZOS)
@@ -184,3 +276,7 @@ def centre_in_field(digit, field=FIELD, centre=CENTRE):
     if not out.max() > 0:
         raise ImageError("no ink: nothing is left of the digit at 20x20 pixels")
     return np.rint(out * (255 / out.max())).astype(np.uint8)
+
+
+# How a picture becomes a model's 28x28 input, per dataset (the model file names one).
+RECIPES = {"mnist": to_mnist_style, "fashion-mnist": to_fashion_style}

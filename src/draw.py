@@ -40,7 +40,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from .cli import int_in, run
-from .data import load_binary_dataset, load_full_mnist, pre_process_images
+from .data import deskew, load_binary_dataset, load_full_mnist, pre_process_images
 from .errors import UserError
 from .images import ImageError
 from .mnist import DATASETS, MNISTError, load_mnist
@@ -50,6 +50,7 @@ from .predict import classify, ranked, see
 MAX_BODY = 2 * 1024 * 1024  # bytes of a POSTed image: a 280x280 drawing is ~10 kB
 MAX_CONNECTIONS = 64        # open at once; more get 503 at once rather than a thread each
 TIMEOUT = 10                # seconds a connection may sit idle or trickle its request
+MAX_ERROR = 200             # characters of an error message that quotes the request
 DIGITS = 4                  # significant digits of the maps in the JSON (the sums are exact)
 # The page: URL path -> (file in src/draw_page/, Content-Type). Nothing else is served.
 ASSETS = {
@@ -195,10 +196,12 @@ class TestImages:
             return self._loaded
 
     def random_example(self):
-        """-> (index in the test images, uint8 [28, 28], true label index, held out?)."""
+        """-> (index in the test images, uint8 [28, 28] as the model sees it, true label index, held out?)."""
         images, labels, held_out = self.images()
         i = self._random.randrange(len(images))
-        return i, np.ascontiguousarray(images[i]), int(labels[i]), held_out
+        # As the model saw its test images: deskewed if it was trained so (see `src.predict.see`).
+        image = deskew(images[i]) if self.saved.deskew else np.ascontiguousarray(images[i])
+        return i, image, int(labels[i]), held_out
 
 
 # --- the server -----------------------------------------------------------------------------------
@@ -228,6 +231,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     # Every response goes through here: a body with its length, the security headers, no CORS.
     def _send(self, status, body, content_type):
+        if self.request_version not in ("HTTP/1.0", "HTTP/1.1"):
+            self.request_version = "HTTP/1.0"  # a status line even for garbage, never HTTP/0.9's bare body
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -243,13 +248,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._send(status, json.dumps(obj, separators=(",", ":")).encode(), "application/json")
 
     def send_error(self, code, message=None, explain=None):
-        """http.server's own errors (a malformed request, too long a line...) as one line of JSON."""
-        if code == 501:  # a method this server has no handler for
-            code = 405
+        """http.server's own errors (a malformed request, too long a line...) as one line of JSON.
+
+        Each is the client's doing, so a 4xx: an unknown method 405 (not 501),
+        an unknown HTTP version 400 (not 505).
+        """
+        code = {501: 405, 505: 400}.get(code, code)
         self.close_connection = True
-        text = message or http.server.BaseHTTPRequestHandler.responses.get(code, ("error",))[0]
+        text = _one_line(message or self.responses.get(code, ("error",))[0])
+        if len(text) > MAX_ERROR:  # it may quote a 64 kB request line
+            text = text[:MAX_ERROR - 3] + "..."
         try:
-            self._send_json(code, {"error": _one_line(text)})
+            self._send_json(code, {"error": text})
         except OSError:
             pass  # the client has gone
 
@@ -318,13 +328,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise RequestError(404 if path not in ASSETS and path != "/api/example" else 405,
                                f"POST {path!r} is not served here: POST a PNG to /api/predict")
         body = self._read_body()
-        saved, upload = self.server.saved, io.BytesIO(body)
+        saved = self.server.saved
         try:
-            image = see(saved, upload)
+            image = see(saved, io.BytesIO(body), name="the PNG")
         except ImageError as err:
-            # The pipeline names its input; this one has no name of its own.
-            message = _one_line(err).removeprefix(f"{upload}: ")
-            raise RequestError(422, f"the image: {message}") from None
+            raise RequestError(422, _one_line(err)) from None
         self._send_json(200, explanation(saved, image))
 
     def _read_body(self):
@@ -409,6 +417,14 @@ class DrawServer(http.server.ThreadingHTTPServer):
             super().process_request_thread(request, client_address)
         finally:
             self._slots.release()
+
+    def handle_error(self, request, client_address):
+        """An error outside the handling of a request (http.server's own reading and writing)."""
+        err = sys.exc_info()[1]
+        if isinstance(err, OSError):
+            return  # the client reset or dropped the connection: nobody to tell, nothing wrong here
+        print(f"warning: a request from {client_address[0]} failed: {type(err).__name__}: {_one_line(err)}",
+              file=sys.stderr, flush=True)
 
     def _refuse_busy(self, request):
         body = b'{"error":"the server is busy: try again in a moment"}'

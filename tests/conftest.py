@@ -95,3 +95,25 @@ def small_outputs(mnist_dir, tmp_path_factory):
     for module in (task2, task3, task4):
         assert module.main(["--data-dir", str(mnist_dir), "--out-dir", str(out), *SMALL_RUN]) is None
     return out
+
+
+@pytest.fixture(scope="session")
+def draw_models(mnist_dir, tmp_path_factory):
+    """Model files as `python -m src.train` writes them, trained for a moment (~1 s, mostly deskewing):
+    {"softmax": deskewed softmax on MNIST (test accuracy ~0.90), "binary": task 2's 2 (target 1)
+    against 3 (target 0), ~0.97}."""
+    from dataclasses import replace
+
+    from src.experiment import TASK2, TASK3, train_run
+    from src.train import save_trained_model
+
+    folder = tmp_path_factory.mktemp("draw-models")
+    settings = {"softmax": replace(TASK3, train_size=3000, val_size=500, max_epochs=3, learning_rate=0.05,
+                                   deskew=True),
+                "binary": replace(TASK2, train_size=3000, val_size=500, max_epochs=20)}
+    paths = {}
+    for name, s in settings.items():
+        record, w = train_run(s, mnist_dir)
+        paths[name] = folder / f"{name}.npz"
+        save_trained_model(paths[name], w, s, record)
+    return paths

@@ -4,8 +4,9 @@
 "use strict";
 
 const DEBOUNCE_MS = 120;            // after the last change, before the drawing is sent
-const INK = "#000000";              // dark ink on white paper, as on a sheet
-const PAPER = "#ffffff";
+// White ink on a transparent canvas (shown on black, as MNIST's digits are): the PNG's alpha
+// channel says where the drawing is, and the pipeline reads light ink on a dark ground.
+const INK = "#ffffff";
 
 const canvas = document.getElementById("canvas");
 const pen = canvas.getContext("2d");
@@ -48,8 +49,7 @@ function paintStroke(stroke) {
 }
 
 function repaint() {
-  pen.fillStyle = PAPER;
-  pen.fillRect(0, 0, canvas.width, canvas.height);
+  pen.clearRect(0, 0, canvas.width, canvas.height);
   strokes.forEach(paintStroke);
 }
 

@@ -29,7 +29,8 @@ from src.errors import UserError
 from src.mnist import MNISTError, load_mnist
 from src.modelfile import load_model, save_model
 from src.models import SoftmaxModel
-from src.predict import classify, main as predict_main, see
+from src.predict import classify, see
+from src.predict import main as predict_main
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "docs" / "examples").glob("*.png"))
@@ -38,7 +39,8 @@ TOL = 1e-6  # probabilities: the same float32 computation, printed and parsed
 
 def serve(saved, **kwargs):
     server = draw.make_server(saved, **kwargs)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # A short poll: shutdown() waits for it.
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
     return server
 
 

@@ -130,7 +130,9 @@ function predict() {
   setBusy();
   canvas.toBlob(async (png) => {
     try {
-      const response = await fetch("/api/predict", {method: "POST", headers: {"Content-Type": "image/png"}, body: png});
+      // The bytes, not the Blob: a request body anyone watching the page's traffic can read.
+      const body = await png.arrayBuffer();
+      const response = await fetch("/api/predict", {method: "POST", headers: {"Content-Type": "image/png"}, body});
       const answer = await answerOf(response);
       if (number === sent && strokes.length) show(answer, "");
     } catch (err) {

@@ -242,7 +242,9 @@ function largest(maps) {
   return Math.max(0, ...maps.map((m) => Math.max(...m.flat().map(Math.abs))));
 }
 
-const signed = (v) => (v < 0 ? "\u2212" : "+") + Math.abs(v).toFixed(2);
+// A sign always, and two decimals (or two significant digits for a value below 0.01, such as a bias).
+const signed = (v) => (v < 0 ? "\u2212" : "+") +
+  (Math.abs(v) >= 0.01 || v === 0 ? Math.abs(v).toFixed(2) : Math.abs(v).toPrecision(2));
 
 function figure(rows, scale, caption) {
   const fig = document.createElement("figure");

@@ -13,7 +13,8 @@ The API the page uses (every error is a 4xx with one line of JSON,
 {"error": "..."}, and the server goes on):
 
     GET  /              the page (and /draw.css, /draw.js: a fixed set, no file system)
-    POST /api/predict   body: a PNG (Content-Type: image/png, at most 2 MB) -> explanation()
+    POST /api/predict   body: a PNG (Content-Type: image/png, at most 2 MB and 16 megapixels)
+                        -> explanation()
     GET  /api/example   a random held-out test image of the model's dataset -> explanation()
                         with "label" (its true class), "test_index" and "held_out"
     GET  /api/model     {"kind", "dataset", "title", "class_names"}
@@ -31,6 +32,7 @@ import json
 import os
 import random
 import socket
+import struct
 import sys
 import threading
 import webbrowser
@@ -48,6 +50,10 @@ from .modelfile import load_model
 from .predict import classify, ranked, see
 
 MAX_BODY = 2 * 1024 * 1024  # bytes of a POSTed image: a 280x280 drawing is ~10 kB
+# Pixels of a POSTed PNG: the page's 280x280 canvas, or any real drawing, is far below; a
+# flat image of more (a few kB inflating to tens of MB, under the pipeline's own 50 MP limit)
+# would cost the server a second each.
+MAX_UPLOAD_PIXELS = 4096 * 4096
 MAX_CONNECTIONS = 64        # open at once; more get 503 at once rather than a thread each
 TIMEOUT = 10                # seconds a connection may sit idle or trickle its request
 MAX_ERROR = 200             # characters of an error message that quotes the request
@@ -332,6 +338,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise RequestError(404 if path not in ASSETS and path != "/api/example" else 405,
                                f"POST {path!r} is not served here: POST a PNG to /api/predict")
         body = self._read_body()
+        width, height = _png_size(body)
+        if width * height > MAX_UPLOAD_PIXELS:
+            raise RequestError(413, f"the PNG is {width} x {height} pixels, more than this page reads "
+                                    f"({MAX_UPLOAD_PIXELS // 1_000_000} megapixels); send a smaller image")
         saved = self.server.saved
         try:
             image = see(saved, io.BytesIO(body), name="the PNG")
@@ -439,6 +449,14 @@ class DrawServer(http.server.ThreadingHTTPServer):
         except OSError:
             pass
         self.shutdown_request(request)
+
+
+def _png_size(data):
+    """(width, height) from a PNG's header, read before anything is decoded; (0, 0) if it has none
+    (the pipeline then says what is wrong with it)."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR" or len(data) < 24:
+        return 0, 0
+    return struct.unpack(">II", data[16:24])
 
 
 def _is_loopback(address):

@@ -10,6 +10,7 @@ is skipped with a note, and fails in CI (CI=true).
 import io
 import json
 import os
+import sys
 import threading
 from pathlib import Path
 
@@ -166,3 +167,13 @@ def test_a_test_image_shows_its_true_class_and_the_panels(browser_page):
     assert page.text_content("#prediction") in [str(d) for d in range(10)]
     assert page.locator("#evidence canvas").count() == 4  # template and evidence of two classes
     assert page.locator("#bars .bar").count() == 10
+
+
+def test_without_chromium_the_test_says_how_to_get_it_and_fails_in_ci(monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "CHROMIUM", Path("/nonexistent/chromium"))
+    monkeypatch.setenv("CI", "false")
+    with pytest.raises(pytest.skip.Exception, match="apt-get install chromium"):
+        need_browser()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="apt-get install chromium"):
+        need_browser()

@@ -166,6 +166,12 @@ async function loadModel() {
     document.getElementById("model").textContent =
       `${model.kind} regression on ${model.title}: ${model.class_names.join(", ")}`;
     if (model.dataset !== "mnist") document.querySelector("h1").textContent = "Draw " + model.title;
+    if (model.kind === "binary") {
+      const [negative, positive] = model.class_names;
+      document.getElementById("legend").textContent = `blue: for ${negative}, white: 0, red: for ${positive}. ` +
+        `The score z is the sum of the evidence map w \u00b7 x over the 784 pixels, plus the bias; ` +
+        `sigmoid(z) is the probability of ${positive}, so z > 0 means ${positive}.`;
+    }
     if (strokes.length === 0) showNothing(prompt);
   } catch (err) {
     showNothing(err.message, true);

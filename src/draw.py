@@ -152,7 +152,7 @@ def _one_line(text):
     return " ".join(str(text).split())
 
 
-class TestImages:
+class HeldOutImages:
     """The model's held-out test images, loaded once on first use (thread-safe).
 
     A model file from `src.train` records its split (seed, sizes, classes):
@@ -174,14 +174,17 @@ class TestImages:
             raise UserError(f"the model's dataset {saved.dataset!r} has no test images here")
         # Find the files without downloading: a request is no time to fetch 30 MB.
         _, _, test_images, test_labels = load_mnist(self.data_dir, saved.dataset, download_missing=False)
-        split_known = all(key in h for key in ("seed", "train_size", "val_size"))
-        if split_known and h.get("dataset", saved.dataset) == saved.dataset:
-            if saved.kind == "binary":
-                split = load_binary_dataset(*h["classes"], h["train_size"], h["val_size"], h["seed"],
-                                            self.data_dir, saved.dataset)
-            else:
-                split = load_full_mnist(h["train_size"], h["val_size"], h["seed"], self.data_dir, saved.dataset)
-            return split.X_test.reshape(-1, 28, 28), split.y_test, True
+        if h.get("dataset", saved.dataset) == saved.dataset:
+            try:
+                if saved.kind == "binary":
+                    split = load_binary_dataset(*h["classes"], h["train_size"], h["val_size"], h["seed"],
+                                                self.data_dir, saved.dataset)
+                else:
+                    split = load_full_mnist(h["train_size"], h["val_size"], h["seed"], self.data_dir,
+                                            saved.dataset)
+                return split.X_test.reshape(-1, 28, 28), split.y_test, True
+            except (KeyError, TypeError, ValueError):
+                pass  # no split recorded (not a file of src.train's): the whole test set, below
         if saved.kind == "binary":
             # Output index i is class_names[i]: find those classes among the dataset's labels.
             labels = [ds.class_names.index(name) for name in saved.class_names if name in ds.class_names]
@@ -402,7 +405,7 @@ class DrawServer(http.server.ThreadingHTTPServer):
     def __init__(self, saved, host="127.0.0.1", port=0, data_dir=None):
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.saved = saved
-        self.test_images = TestImages(saved, data_dir)
+        self.test_images = HeldOutImages(saved, data_dir)
         page = resources.files(__package__) / "draw_page"
         self.assets = {name: (page / name).read_bytes() for name, _ in ASSETS.values()}
         self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)

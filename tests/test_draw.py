@@ -495,3 +495,24 @@ def test_a_model_file_that_is_not_one_is_one_line(tmp_path):
     bad.write_text("not a model")
     with pytest.raises(UserError, match="not a usable model file"):
         draw.main([str(bad), "--no-browser"])
+
+
+def test_example_of_a_model_without_a_recorded_split_is_from_the_whole_test_set(draw_models, tmp_path):
+    """A binary model file not written by src.train: its two classes, found by name, from all 10,000."""
+    saved = load_model(draw_models["binary"])
+    path = save_model(tmp_path / "binary.npz", saved.model, kind="binary", dataset="mnist",
+                      class_names=["3", "2"], hyperparameters={}, metrics={})
+    odd = save_model(tmp_path / "odd.npz", saved.model, kind="binary", dataset="mnist",
+                     class_names=["cat", "dog"], hyperparameters={}, metrics={})
+    for model, check in ((path, "found"), (odd, "missing")):
+        server = serve(load_model(model))
+        try:
+            status, _, answer = ask(server, "GET", "/api/example")
+            if check == "found":
+                assert status == 200 and answer["held_out"] is False and answer["label"] in ("2", "3")
+            else:
+                assert_one_line_error(status, 404, answer)
+                assert "cat, dog" in answer["error"]
+        finally:
+            server.shutdown()
+            server.server_close()

@@ -18,6 +18,7 @@ import threading
 import time
 import zlib
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -468,20 +469,26 @@ def test_a_host_other_than_loopback_warns(draw_models, monkeypatch, capsys):
     assert err.startswith("warning: listening on 0.0.0.0, not loopback") and err.count("\n") == 1
 
 
-def test_the_command_serves_until_ctrl_c_which_is_one_line(draw_models):
-    """python -m src.draw MODEL --no-browser --port 0: the URL on stdout, the page there, and Ctrl-C
-    ends it with exit code 130 and one line on stderr."""
-    proc = subprocess.Popen([sys.executable, "-m", "src.draw", str(draw_models["softmax"]), "--no-browser"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def test_the_command_serves_until_ctrl_c_which_is_one_line(draw_models, pngs, capsys):
+    """python -m src.draw MODEL --no-browser --port P: the URL on stdout, on loopback; src.predict's
+    class for a PNG file; 403, 413 and a garbage 4xx; then Ctrl-C ends it: exit 130, one line."""
+    with socket.socket() as probe:  # a free port to ask for
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "src.draw", str(draw_models["softmax"]), "--no-browser",
+                             "--port", str(port)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()
-        url = line.split(" at ")[1].split()[0]
-        host, port = url.removeprefix("http://").rstrip("/").split(":")
-        assert host == "127.0.0.1"
-        conn = http.client.HTTPConnection(host, int(port), timeout=10)
-        conn.request("POST", "/api/predict", stroke_png(SEVEN, 18), {"Content-Type": "image/png"})
-        assert conn.getresponse().status == 200
-        conn.close()
+        assert f" at http://127.0.0.1:{port}/ " in line, line
+        running = SimpleNamespace(port=port)  # all that ask() and raw() need of a server
+        status, _, answer = post_png(running, pngs[0].read_bytes())
+        (expected,) = cli_answers(draw_models["softmax"], pngs[:1], capsys)
+        assert status == 200 and answer["prediction"] == expected["prediction"]
+        assert ask(running, "GET", "/", headers={"Host": f"evil.example:{port}"})[0] == 403
+        head = (f"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: image/png\r\n"
+                f"Content-Length: {3 * 1024 * 1024}\r\n\r\n").encode()
+        assert status_and_json(raw(running, head))[0] == 413
+        assert 400 <= status_and_json(raw(running, b"\x00\x01garbage\r\n\r\n"))[0] < 500
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=10)
     finally:

@@ -88,7 +88,7 @@ def draw(page, strokes, width):
         page.mouse.move(box["x"] + x * scale, box["y"] + y * scale)
         page.mouse.down()
         for x, y in rest:
-            page.mouse.move(box["x"] + x * scale, box["y"] + y * scale, steps=4)
+            page.mouse.move(box["x"] + x * scale, box["y"] + y * scale, steps=2)
         page.mouse.up()
     settled(page)
 

@@ -111,7 +111,14 @@ function setBusy() {
 
 function changed() {
   clearTimeout(timer);
-  timer = setTimeout(() => { timer = null; predict(); }, DEBOUNCE_MS);
+  timer = null;
+  if (strokes.length === 0) {   // nothing to ask: no guess, at once (and no late answer shown)
+    sent++;
+    again = false;
+    showNothing(prompt);
+  } else {
+    timer = setTimeout(() => { timer = null; predict(); }, DEBOUNCE_MS);
+  }
   setBusy();
 }
 

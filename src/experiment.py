@@ -191,7 +191,8 @@ def settings_record(settings):
 
 def metrics(settings_by_name, runs, **extra):
     """The JSON document of a task: {settings, runs, **extra}, series as {steps, values}."""
-    out = {"settings": {name: settings_record(s) for name, s in settings_by_name.items()}, "runs": {}}
+    out = {"settings": {name: settings_record(s) for name, s in settings_by_name.items()},
+           "runs": {}}
     for name, run in runs.items():
         out["runs"][name] = {k: _series(v) if isinstance(v, dict) and k != "final" else v for k, v in run.items()}
     out.update(extra)

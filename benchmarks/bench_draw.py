@@ -121,41 +121,44 @@ def main(argv=None):
 
 
 def measure(port, pngs, n, model):
-    headers = {"Content-Type": "image/png"}
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    def connect():
+        return http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 
-    def post(i, connection=None):
-        c = connection or conn
-        c.request("POST", "/api/predict", pngs[i % len(pngs)], headers)
-        response = c.getresponse()
-        body = response.read()
-        if response.status != 200:
-            raise SystemExit(f"POST /api/predict answered {response.status}: {body[:200]!r}")
-
-    def post_fresh(i):
-        fresh = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        try:
-            post(i, fresh)
-        finally:
-            fresh.close()
-
-    def example(i):
-        conn.request("GET", "/api/example")
+    def ask(conn, method, path, body=None):
+        conn.request(method, path, body, {"Content-Type": "image/png"} if body else {})
         response = conn.getresponse()
-        response.read()
+        data = response.read()
         if response.status != 200:
-            raise SystemExit(f"GET /api/example answered {response.status}")
+            raise SystemExit(f"{method} {path} answered {response.status}: {data[:200]!r}")
 
-    timed(20, post)  # warm up: imports, caches, the first test images loaded
-    example(0)
+    def kept_alive(method, path, bodies=None):
+        """n requests over one connection (opened for the row: an idle one is closed after 10 s)."""
+        conn = connect()
+        try:
+            return timed(n, lambda i: ask(conn, method, path, bodies and bodies[i % len(bodies)]))
+        finally:
+            conn.close()
+
+    def fresh(i):
+        conn = connect()
+        try:
+            ask(conn, "POST", "/api/predict", pngs[i % len(pngs)])
+        finally:
+            conn.close()
+
+    warm = connect()  # imports, caches, the test images loaded once
+    for i in range(20):
+        ask(warm, "POST", "/api/predict", pngs[i % len(pngs)])
+    ask(warm, "GET", "/api/example")
+    warm.close()
     print(f"{n} requests per row, {len(pngs)} different drawings; milliseconds:")
     print(f"  {'':<44} {'median':>7} {'p90':>7} {'max':>7}")
-    results = {name: row(name, timed(n, call)) for name, call in (
-        ("POST /api/predict, one kept-alive connection", post),
-        ("POST /api/predict, a new connection each", post_fresh),
-        ("GET /api/example", example),
-    )}
-    conn.close()
+    results = {
+        "POST /api/predict, one kept-alive connection": kept_alive("POST", "/api/predict", pngs),
+        "POST /api/predict, a new connection each": timed(n, fresh),
+        "GET /api/example": kept_alive("GET", "/api/example"),
+    }
+    results = {name: row(name, times) for name, times in results.items()}
 
     from src.draw import explanation
     from src.modelfile import load_model

@@ -19,7 +19,8 @@ The modules follow the data, one concern each:
     images         photos of digits -> MNIST-style 28x28 images
 
 Commands: `python -m src` (the main job), `src.report`, `src.train`,
-`src.predict`, `src.sweep`; `cli` is what they and the task scripts share,
+`src.predict`, `src.sweep`, `src.draw` (a page to draw on: what the model
+sees and why it decides, served from `draw_page/`); `cli` is what they and the task scripts share,
 `errors` the one kind of error a user sees as a single line, `fileio`
 atomic writes, `stops` how Ctrl-C and SIGTERM end a command wherever they land.
 """

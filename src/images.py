@@ -7,7 +7,15 @@ centre. Measured on the 60,000 training images: the longer side of the ink's
 bounding box is 20 px in all but 13, and the mean centre of mass is
 (14.00, 14.01) in pixel indices. `to_mnist_style` repeats those steps on any
 grey image, after making the ink white on black and removing the background.
+
+Fashion-MNIST was made another way (its README): each product photo was
+trimmed to the object (edges within 5% of the corner colour cut off), its
+longer side resized to 28, centred in the 28x28 frame and negated. A model
+trained on it gets `to_fashion_style`. RECIPES names both; the model file
+says which one its model needs.
 """
+
+import warnings
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -23,45 +31,80 @@ WORKING_SIZE = 560
 # Less contrast than this (in [0, 1] grey levels, ~8 of 255) is no ink at all.
 MIN_CONTRAST = 8 / 255
 BACKGROUNDS = ("auto", "light", "dark")
+# Fashion-MNIST's trimming: rows and columns within 5% of full intensity of the background go.
+TRIM = 0.05
+# Larger images are refused before they are decoded: a 12000 x 12000 PNG would need
+# 2.4 GB. 50 megapixels is more than any phone's PNG; JPEGs are decoded reduced first.
+MAX_PIXELS = 50_000_000
 
 
 class ImageError(UserError):
     """An image that cannot be classified; the message names the file and why."""
 
 
-def load_digit_image(path, background="auto"):
-    """Read a digit photo or scan -> uint8 [28, 28], white ink on black, MNIST style.
+def load_digit_image(source, background="auto", recipe="mnist", name=None):
+    """Read a photo or scan -> uint8 [28, 28], white on black, made as `recipe`'s dataset was.
 
-    background: "auto" (decided from the border), "light" (dark ink on light
-    paper) or "dark" (light ink on a dark background).
+    source: a path or a binary file object. background: "auto" (decided from
+    the image), "light" (dark ink on light paper) or "dark" (light ink on a
+    dark background). recipe: one of RECIPES. name: how messages call the
+    image (default: the path, or the file object's name, else "the image").
     Raises ImageError for a missing or unreadable file, or one with no ink.
     """
     if background not in BACKGROUNDS:
         raise ValueError(f"background must be one of {BACKGROUNDS}, got {background!r}.")
-    gray = read_gray(path)
+    if recipe not in RECIPES:
+        raise ValueError(f"recipe must be one of {sorted(RECIPES)}, got {recipe!r}.")
+    name = display_name(source) if name is None else name
+    gray = read_gray(source, name)
     try:
-        return to_mnist_style(gray, background)
+        return RECIPES[recipe](gray, background)
     except ImageError as err:
-        raise ImageError(f"{path}: {err}") from None
+        raise ImageError(f"{name}: {err}") from None
 
 
-def read_gray(path):
-    """Any image Pillow reads -> float64 [H, W] grey levels in [0, 1], 1 = white.
+def display_name(source):
+    """A path as given; a file object's name if it has a textual one; else "the image"."""
+    if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__"):
+        return str(source if not isinstance(source, bytes) else source.decode(errors="replace"))
+    name = getattr(source, "name", None)
+    return name if isinstance(name, str) and name else "the image"
 
-    EXIF orientation is applied and transparency composited on white, as a
-    viewer would show the image; large photos are reduced to WORKING_SIZE.
+
+def read_gray(source, name=None):
+    """Any image Pillow reads (a path or a binary file object) -> float64 [H, W] in [0, 1], 1 = white.
+
+    EXIF orientation is applied and transparency composited as a viewer
+    would show the image (see _to_gray); large photos are reduced to
+    WORKING_SIZE. Images of more than one frame, or more than MAX_PIXELS
+    pixels, are refused before they are decoded.
     """
+    path = display_name(source) if name is None else name
+    too_large = f"more than this reads ({MAX_PIXELS // 1_000_000} megapixels); save a smaller copy"
     try:
-        with Image.open(path) as image:
-            image = ImageOps.exif_transpose(image)
-            image.load()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # MAX_PIXELS decides, below
+            with Image.open(source) as image:
+                frames = getattr(image, "n_frames", 1)
+                if frames > 1:
+                    raise ImageError(f"{path}: holds {frames} frames (an animated GIF or a multi-page "
+                                     "TIFF?); save the one frame to classify as an image of its own")
+                # JPEG decodes at 1/2, 1/4 or 1/8 of the size on request: a large photo costs little.
+                image.draft(None, (WORKING_SIZE, WORKING_SIZE))
+                width, height = image.size
+                if width * height > MAX_PIXELS:
+                    raise ImageError(f"{path}: {width} x {height} pixels is {too_large}")
+                image = ImageOps.exif_transpose(image)
+                image.load()
     except FileNotFoundError:
         raise ImageError(f"{path}: no such file; check the path.") from None
     except IsADirectoryError:
         raise ImageError(f"{path}: is a folder, not an image file.") from None
     except UnidentifiedImageError:
         raise ImageError(f"{path}: not an image Pillow can read (PNG, JPEG, ...).") from None
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as err:
+    except Image.DecompressionBombError:
+        raise ImageError(f"{path}: the image is {too_large}") from None
+    except (OSError, ValueError, SyntaxError) as err:
         problem = " ".join(str(err).split())
         raise ImageError(f"{path}: the image cannot be decoded ({problem}); "
                          "is it damaged or cut short?") from None
@@ -80,8 +123,14 @@ def _to_gray(image):
         return image.convert("I").convert("F"), 65535.0
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
         rgba = image.convert("RGBA")
-        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        image = Image.alpha_composite(white, rgba)
+        # Where it is drawn is what the alpha channel says; the colour drawn with decides the
+        # paper behind it: dark ink on white, and light ink (a drawing page's white pen on a
+        # transparent canvas) on black, so that it shows.
+        alpha = np.asarray(rgba.getchannel("A"), dtype=np.float64)
+        luma = np.asarray(rgba.convert("L"), dtype=np.float64)
+        light_ink = alpha.sum() > 0 and (luma * alpha).sum() / alpha.sum() > 127.5
+        paper = Image.new("RGBA", rgba.size, (0, 0, 0, 255) if light_ink else (255, 255, 255, 255))
+        image = Image.alpha_composite(paper, rgba)
     return image.convert("L"), 255.0
 
 
@@ -102,32 +151,192 @@ def to_mnist_style(gray, background="auto"):
        whole-pixel shifts and the frame allow, and scaled so its maximum is 255.
     Raises ImageError (without a file name) if there is no ink.
     """
-    gray = np.asarray(gray, dtype=np.float64)
-    if gray.ndim != 2 or gray.size == 0:
-        raise ValueError(f"gray must be a non-empty [H, W] array, got shape {gray.shape}.")
-    if not np.all(np.isfinite(gray)):
-        raise ValueError("gray holds NaN or infinite values.")
+    gray = _checked_gray(gray)
     ink = ink_white_on_black(gray, background)
+    ink = largest_blob(ink, paper_window(ink.shape))
     rows, cols = np.nonzero(ink)
     digit = ink[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
     return centre_in_field(scale_to_box(digit))
 
 
+def to_fashion_style(gray, background="auto"):
+    """Grey image [H, W] in [0, 1] (1 = white) -> uint8 [28, 28] made as Fashion-MNIST was.
+
+    1. object light on dark: the background level is the median of the
+       border (the product photos' plain backdrop), inverted if it is light
+       (or as `background` says); the object's levels are kept, as a fraction
+       of the way from the background to full contrast (no threshold:
+       clothing has texture and grey parts, unlike ink);
+    2. trimmed to the rows and columns that differ from the background by
+       more than TRIM;
+    3. the longer side resized to 28 (aspect kept, anti-aliased);
+    4. centred (by its bounding box) in the 28x28 frame.
+    Raises ImageError (without a file name) if nothing differs from the background.
+    """
+    gray = _checked_gray(gray)
+    level = float(np.median(border(gray)))
+    lo, hi = float(gray.min()), float(gray.max())
+    light = (hi - level) < (level - lo) if background == "auto" else background == "light"
+    if light:
+        thing = (level - gray) / max(level, MIN_CONTRAST)
+    else:
+        thing = (gray - level) / max(1 - level, MIN_CONTRAST)
+    thing = np.clip(thing, 0, 1)
+    rows, cols = np.nonzero(thing > TRIM)
+    if rows.size == 0:
+        raise ImageError("no ink: no part of the image differs from its background by more than "
+                         f"{TRIM:.0%}; photograph it on a plain, contrasting background")
+    thing = thing[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    thing = scale_to_box(thing, FIELD)
+    h, w = thing.shape
+    out = np.zeros((FIELD, FIELD))
+    top, left = (FIELD - h) // 2, (FIELD - w) // 2
+    out[top:top + h, left:left + w] = np.minimum(thing, 1)
+    return np.rint(out * 255).astype(np.uint8)
+
+
+def _checked_gray(gray):
+    gray = np.asarray(gray, dtype=np.float64)
+    if gray.ndim != 2 or gray.size == 0:
+        raise ValueError(f"gray must be a non-empty [H, W] array, got shape {gray.shape}.")
+    if not np.all(np.isfinite(gray)):
+        raise ValueError("gray holds NaN or infinite values.")
+    return gray
+
+
 def ink_white_on_black(gray, background="auto"):
-    """Ink above the background, in the image's units; 0 where there is none."""
+    """Ink against the paper, as a fraction of the paper's light in [0, 1]; 0 where there is none.
+
+    The paper is estimated (`paper_level`) and the image divided by it, so a
+    lighting gradient or a shadow leaves the paper at 1 and ink below it.
+    "auto": dark ink on light paper or light on dark, whichever finds ink that
+    covers less than MAX_INK of the image and stands out more.
+    """
     lo, hi = float(gray.min()), float(gray.max())
     span = hi - lo
     if span < MIN_CONTRAST * max(abs(hi), 1.0):
         raise ImageError(f"no ink: the image is uniform (grey levels {lo:.3g} to {hi:.3g}); "
                          "photograph a digit on a plain background")
-    level = float(np.median(border(gray)))
-    light = (hi - level) < (level - lo) if background == "auto" else background == "light"
-    ink = level - gray if light else gray - level
-    np.maximum(ink, 0, out=ink)
-    ink[ink < otsu_threshold(ink)] = 0
+    unit = (gray - lo) / span  # [0, 1]
+    window = paper_window(unit.shape)
+    if background == "auto":
+        # Each way round, ink is what is left after flattening. The right way round, the
+        # paper is light (the wrong way round of a page, it is near 0, and dividing by it
+        # makes ink of the noise), the ink a minority of the pixels (the wrong way round of
+        # a clean page, it is the paper), and it stands out more (the wrong way round of a
+        # shadowed page finds the shadow's edge).
+        found = [_ink(unit if light else 1 - unit, window) for light in (True, False)]
+        plausible = [ink[ink > 0].mean() if paper >= MIN_PAPER and 0 < np.count_nonzero(ink) < MAX_INK * ink.size
+                     else -1.0 for ink, paper in found]
+        if plausible[0] != plausible[1]:
+            return found[int(plausible[1] > plausible[0])][0]
+        level = float(np.median(border(unit)))  # neither is plausible: the border decides
+        background = "light" if level >= 0.5 else "dark"
+    ink, _ = _ink(unit if background == "light" else 1 - unit, window)
     if not ink.any():
-        raise ImageError("no ink: nothing stands out from the background; try --background light or dark")
+        raise ImageError("no ink: nothing stands out from the paper's grain and the camera's noise; "
+                         "try --background light or dark")
     return ink
+
+
+def _ink(reflectance, window):
+    """reflectance [H, W] in [0, 1], paper light and ink dark -> (ink in [0, 1] above its
+    threshold, else 0; the paper's median level)."""
+    paper = paper_level(reflectance, window)
+    ink = 1 - reflectance / np.maximum(paper, MIN_CONTRAST)
+    # The camera's noise and the paper's grain, seen on the paper (most of the image): a robust sigma.
+    noise = 1.4826 * float(np.median(np.abs(ink - np.median(ink))))
+    np.clip(ink, 0, 1, out=ink)
+    ink[ink < max(otsu_threshold(ink), NOISE_SIGMAS * noise)] = 0
+    return ink, float(np.median(paper))
+
+
+# Ink covers less than this fraction of a photo of a digit.
+MAX_INK = 0.5
+# The paper is at least this light, between the darkest (0) and lightest (1) pixels.
+MIN_PAPER = 0.25
+# Ink is darker than the paper by more than this many times the paper's noise (a robust
+# sigma): on blank paper the darkest of 300,000 pixels of Gaussian noise is about 5 sigma.
+NOISE_SIGMAS = 6.0
+# The paper is estimated on a copy at most this many pixels on its longer side: light
+# changes slowly, and the estimate costs little.
+PAPER_SIZE = 128
+
+
+def paper_window(shape):
+    """The side of the square, in pixels of a PAPER_SIZE copy, wider than any stroke: 1/6 of the shorter side."""
+    scale = min(1.0, PAPER_SIZE / max(shape))
+    return max(3, int(min(shape) * scale / 6) | 1)
+
+
+def _small(image):
+    h, w = image.shape
+    scale = min(1.0, PAPER_SIZE / max(h, w))
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return np.asarray(Image.fromarray(image.astype(np.float32)).resize(size, Image.Resampling.BOX),
+                      dtype=np.float64)
+
+
+def _large(small, shape):
+    return np.asarray(Image.fromarray(small.astype(np.float32)).resize(shape[::-1], Image.Resampling.BILINEAR),
+                      dtype=np.float64)
+
+
+def _rank(image, size, pick):
+    """`pick` (np.max or np.min) over a size x size square around each pixel, edges repeated."""
+    half = size // 2
+    padded = np.pad(image, half, mode="edge")
+    rows = pick(np.lib.stride_tricks.sliding_window_view(padded, size, axis=0), axis=-1)
+    return pick(np.lib.stride_tricks.sliding_window_view(rows, size, axis=1), axis=-1)
+
+
+def closing(image, size):
+    """Grey closing: the largest, then the smallest value in a size x size square; it fills
+    every dark feature narrower than the square and keeps everything larger."""
+    return _rank(_rank(image, size, np.max), size, np.min)
+
+
+def opening(image, size):
+    """Grey opening: it removes every light feature narrower than the square."""
+    return _rank(_rank(image, size, np.min), size, np.max)
+
+
+def thin_features(unit, window):
+    """(dark, light): how much dark and how much light detail narrower than `window` the image holds,
+    as the mean of closing - image and image - opening on a PAPER_SIZE copy."""
+    small = _small(unit)
+    return float((closing(small, window) - small).mean()), float((small - opening(small, window)).mean())
+
+
+def paper_level(reflectance, window):
+    """The paper's light at every pixel [H, W]: a grey closing wider than any stroke (on a
+    PAPER_SIZE copy), smoothed, brought back to full size."""
+    small = closing(_small(reflectance), window)
+    smooth = _rank(small, 3, np.mean)
+    return _large(smooth, reflectance.shape)
+
+
+def largest_blob(ink, window):
+    """ink [H, W] with only the blob of ink that holds its densest part: specks of noise, a page's
+    edge or a shadow's, far from the digit, would otherwise widen the crop.
+
+    On a PAPER_SIZE copy, ink within window/2 of other ink counts as joined (a digit's strokes
+    are, across small breaks); the blob grows from the centre of the densest window of ink.
+    """
+    small = _small(ink)
+    joined = _rank((small > 0).astype(np.float64), max(3, window // 2 | 1), np.max) > 0
+    density = _rank(small, window, np.mean)
+    region = np.zeros_like(joined)
+    region[np.unravel_index(np.argmax(density), density.shape)] = True
+    region &= joined
+    while True:
+        grown = (_rank(region.astype(np.float64), 3, np.max) > 0) & joined
+        if np.array_equal(grown, region):
+            break
+        region = grown
+    keep = np.asarray(Image.fromarray(region).resize(ink.shape[::-1], Image.Resampling.NEAREST))
+    kept = np.where(keep, ink, 0)
+    return kept if kept.any() else ink
 
 
 def border(gray):
@@ -159,6 +368,8 @@ def otsu_threshold(values, bins=256):
 def scale_to_box(digit, box=BOX):
     """Scale [h, w] (aspect kept, anti-aliased) so its longer side is `box` pixels."""
     h, w = digit.shape
+    if max(h, w) == box:
+        return np.asarray(digit, dtype=np.float64)  # already the size: leave it untouched
     factor = box / max(h, w)
     size = (max(1, round(w * factor)), max(1, round(h * factor)))  # Pillow: (width, height)
     scaled = Image.fromarray(digit.astype(np.float32)).resize(size, Image.Resampling.LANCZOS)
@@ -184,3 +395,7 @@ def centre_in_field(digit, field=FIELD, centre=CENTRE):
     if not out.max() > 0:
         raise ImageError("no ink: nothing is left of the digit at 20x20 pixels")
     return np.rint(out * (255 / out.max())).astype(np.uint8)
+
+
+# How a picture becomes a model's 28x28 input, per dataset (the model file names one).
+RECIPES = {"mnist": to_mnist_style, "fashion-mnist": to_fashion_style}

@@ -13,6 +13,13 @@ The file holds only plain arrays, so it is loaded without unpickling
     metrics          JSON object, e.g. {"test_accuracy": 0.91}
     format_version   FORMAT_VERSION of the code that wrote the file
     version          the package version (`src.__version__`) that wrote it
+    recipe           (format 2) how a picture becomes a 28x28 input: "mnist" (digits:
+                     20x20 box, centre of mass) or "fashion-mnist" (trimmed, longest
+                     side 28, centred), see `src.images.RECIPES`
+    deskew           (format 2) 1 if every image was deskewed (`src.data.deskew`)
+                     before pre-processing, in training and for prediction, else 0
+
+A format-1 file (no recipe, no deskew) is read as its dataset's recipe, not deskewed.
 """
 
 import errno
@@ -32,7 +39,7 @@ from .errors import UserError
 from .fileio import atomic_path
 from .models import BinaryModel, SoftmaxModel
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 PREPROCESSING = "pixels/127.5-1, bias column last (785 inputs)"
 KINDS = {"binary": BinaryModel, "softmax": SoftmaxModel}
 NUM_CLASSES = {"binary": 2, "softmax": 10}
@@ -40,6 +47,8 @@ NUM_CLASSES = {"binary": 2, "softmax": 10}
 WEIGHT_SHAPES = {"binary": (785, 1), "softmax": (785, 10)}
 KEYS = ("w", "kind", "dataset", "class_names", "preprocessing", "hyperparameters", "metrics",
         "format_version", "version")
+KEYS_SINCE_2 = ("recipe", "deskew")
+RECIPES = ("mnist", "fashion-mnist")  # the image recipes src.images knows
 _TRAIN = "Train one with `python -m src.train`."
 
 
@@ -57,11 +66,17 @@ class SavedModel(NamedTuple):
     hyperparameters: dict
     metrics: dict
     version: str  # the package version that wrote the file
+    recipe: str = "mnist"  # how a picture becomes the model's 28x28 input (src.images.RECIPES)
+    deskew: bool = False  # images deskewed (src.data.deskew) before pre-processing
 
 
-def save_model(path, model, *, kind, dataset, class_names, hyperparameters, metrics):
+def save_model(path, model, *, kind, dataset, class_names, hyperparameters, metrics, recipe=None,
+               deskew=False):
     """Write `model` and its description to `path` as an .npz file, atomically.
 
+    recipe: how pictures become its inputs, one of RECIPES (default: the
+    dataset's own if it is one of them, else "mnist"). deskew: whether its
+    images are deskewed before pre-processing.
     kind: "binary" or "softmax", matching the model's class. class_names: the
     classes in output order (2 for binary: target 0 then target 1; 10 for
     softmax). hyperparameters, metrics: JSON-serialisable dicts.
@@ -78,12 +93,16 @@ def save_model(path, model, *, kind, dataset, class_names, hyperparameters, metr
         raise ValueError(f"a {kind} model needs {NUM_CLASSES[kind]} class names, got {len(class_names)}.")
     if not isinstance(dataset, str) or not dataset:
         raise ValueError(f"dataset must be a non-empty string, got {dataset!r}.")
+    recipe = default_recipe(dataset) if recipe is None else recipe
+    if recipe not in RECIPES:
+        raise ValueError(f"recipe must be one of {RECIPES}, got {recipe!r}.")
     arrays = dict(
         w=model.w, kind=np.array(kind), dataset=np.array(dataset), class_names=np.array(class_names),
         preprocessing=np.array(PREPROCESSING),
         hyperparameters=np.array(json.dumps(dict(hyperparameters), sort_keys=True)),
         metrics=np.array(json.dumps(dict(metrics), sort_keys=True)),
         format_version=np.array(FORMAT_VERSION, dtype=np.int64), version=np.array(__version__),
+        recipe=np.array(recipe), deskew=np.array(int(bool(deskew)), dtype=np.int64),
     )
     with atomic_path(path) as tmp:
         # A file object, not a name: np.savez would append ".npz" to the temporary name.
@@ -131,9 +150,26 @@ def load_model(path):
         fail(f"{np.count_nonzero(~np.isfinite(w))} of its weights are not finite (NaN or infinity)")
     hyperparameters = _json_object(arrays, "hyperparameters", fail)
     model = _make_model(kind, w, hyperparameters.get("l2_reg_lambda", 0.0), fail)
-    return SavedModel(model, kind, _scalar(arrays, "dataset", "U", fail), tuple(str(n) for n in names),
+    dataset = _scalar(arrays, "dataset", "U", fail)
+    recipe, deskew = default_recipe(dataset), False  # format 1: what the code of then did, per dataset
+    if version >= 2:
+        missing = [key for key in KEYS_SINCE_2 if key not in arrays]
+        if missing:
+            fail(f"a format-{version} file has {', '.join(KEYS_SINCE_2)}; it lacks {', '.join(missing)}")
+        recipe = _scalar(arrays, "recipe", "U", fail)
+        if recipe not in RECIPES:
+            fail(f"unknown image recipe {recipe!r} (expected one of {', '.join(RECIPES)})")
+        deskew = _scalar(arrays, "deskew", "iu", fail)
+        if deskew not in (0, 1):
+            fail(f"deskew is {deskew}, not 0 or 1")
+    return SavedModel(model, kind, dataset, tuple(str(n) for n in names),
                       hyperparameters, _json_object(arrays, "metrics", fail),
-                      _scalar(arrays, "version", "U", fail))
+                      _scalar(arrays, "version", "U", fail), recipe, bool(deskew))
+
+
+def default_recipe(dataset):
+    """The image recipe of `dataset`: its own if this code knows it, else MNIST's."""
+    return dataset if dataset in RECIPES else "mnist"
 
 
 def _read_arrays(path):
@@ -156,7 +192,7 @@ def _read_arrays(path):
             fail("it is not a complete .npz archive (truncated, or another kind of file)")
         with zipfile.ZipFile(path) as archive:
             members = _members(archive, fail)
-            return {key: _read_member(archive, members[key], key, fail) for key in KEYS}
+            return {key: _read_member(archive, info, key, fail) for key, info in members.items()}
     except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as err:
         fail(f"it is damaged ({type(err).__name__}: {err})")
 
@@ -193,7 +229,8 @@ def _members(archive, fail):
     missing = [key for key in KEYS if f"{key}.npy" not in by_name]
     if missing:
         fail(f"it lacks {', '.join(missing)}")
-    members = {key: by_name[f"{key}.npy"] for key in KEYS}
+    # Format 2's keys are optional here; load_model asks for them by the file's format.
+    members = {key: by_name[f"{key}.npy"] for key in KEYS + KEYS_SINCE_2 if f"{key}.npy" in by_name}
     for info in members.values():
         if info.flag_bits & 0x1:
             fail(f"its member {info.filename} is encrypted, which a model file never is")

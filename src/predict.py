@@ -2,8 +2,10 @@
 
     python -m src.predict MODEL IMAGE... [--json] [--show DIR] [--background auto|light|dark]
 
-Each image is made to look like an MNIST digit (`src.images`), pre-processed
-as in training, and classified; one line per image gives the three likeliest
+Each image is made to look like the images the model was trained on, as
+its model file says (`src.images`: MNIST's recipe for digits, Fashion-
+MNIST's for clothing; deskewed if it was trained so), pre-processed as in
+training, and classified; one line per image gives the three likeliest
 classes (both, for a binary model) with their probabilities:
 
     my_seven.jpg: 7 (0.912), 1 (0.051), 9 (0.020)
@@ -27,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from .cli import run
-from .data import pre_process_images
+from .data import deskew, pre_process_images
 from .errors import UserError, printable
 from .fileio import part_prefix
 from .images import BACKGROUNDS, ImageError, load_digit_image
@@ -54,13 +56,18 @@ def parse_args(argv=None):
     return args
 
 
-def see(saved, source, background="auto"):
+def see(saved, source, background="auto", name=None):
     """An image (a path, or a binary file object) -> uint8 [28, 28]: what `saved`'s model sees.
 
     The one way from a picture to the model's input, for the command line and
-    any other front end, so that they cannot drift apart. Raises ImageError.
+    any other front end, so that they cannot drift apart: the recipe of the
+    model's dataset (`saved.recipe`), then deskewing if the model was trained
+    on deskewed images (`saved.deskew`). The result goes to `classify` as it is.
+    name: how error messages call the image (default: the path, or the file
+    object's name, else "the image"). Raises ImageError.
     """
-    return load_digit_image(source, background=background)
+    image = load_digit_image(source, background=background, recipe=saved.recipe, name=name)
+    return deskew(image) if saved.deskew else image
 
 
 def classify(saved, image):

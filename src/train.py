@@ -3,7 +3,7 @@
     python -m src.train [--model softmax|binary] [--classes 2 3] [--dataset mnist]
                         [--learning-rate 0.01] [--batch-size 128] [--epochs 50] [--l2 0]
                         [--patience 10] [--min-delta 0] [--restore-best] [--shuffle|--no-shuffle]
-                        [--seed 0] [--train-size 18000] [--val-size 2000] [--out-dir runs/<time>]
+                        [--seed 0] [--train-size 18000] [--val-size 2000] [--deskew] [--out-dir runs/<time>]
 
 The defaults are task 3's. Writes to --out-dir: train_loss.png,
 train_accuracy.png, weights.png, metrics.json (the task scripts' run
@@ -57,6 +57,9 @@ def add_training_flags(p):
                         "(with early stopping: --patience 1 or more)")
     p.add_argument("--shuffle", action=argparse.BooleanOptionalAction, default=TASK3.shuffle,
                    help="a fresh order of the training images every epoch (default: on)")
+    p.add_argument("--deskew", action="store_true",
+                   help="shear every image upright by its second moments before pre-processing, in "
+                        "training and in src.predict (recommended for your own digits; the model file says so)")
 
 
 def settings_from_args(args):
@@ -74,7 +77,7 @@ def settings_from_args(args):
     return from_args(TASK3, args, model=args.model, classes=tuple(classes) if args.model == "binary" else None,
                      learning_rate=args.learning_rate, batch_size=args.batch_size, l2_reg_lambda=args.l2,
                      early_stopping_patience=args.patience or None, min_delta=args.min_delta,
-                     restore_best_weights=args.restore_best, shuffle=args.shuffle)
+                     restore_best_weights=args.restore_best, shuffle=args.shuffle, deskew=args.deskew)
 
 
 def output_names(settings):
@@ -116,7 +119,7 @@ def save_trained_model(path, w, settings, record):
     model = make_model(settings)
     model.w[...] = w
     save_model(path, model, kind=settings.model, dataset=settings.dataset, class_names=output_names(settings),
-               hyperparameters=asdict(settings), metrics=record["final"])
+               hyperparameters=asdict(settings), metrics=record["final"], deskew=settings.deskew)
 
 
 def main(argv=None):

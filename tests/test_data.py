@@ -5,7 +5,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from src.data import BatchLoader, load_binary_dataset, load_full_mnist, one_hot_encode, pre_process_images
+from src.data import (
+    BatchLoader,
+    deskew,
+    load_binary_dataset,
+    load_full_mnist,
+    one_hot_encode,
+    pre_process_images,
+)
 
 # --- splits of real MNIST -------------------------------------------------------
 
@@ -157,3 +164,26 @@ def test_batch_loader_refuses_impossible_sizes():
         BatchLoader(X, X, 6)
     with pytest.raises(ValueError, match="different numbers of samples: 5 and 4"):
         BatchLoader(X, X[:4], 2)
+
+
+def test_deskew_makes_a_hand_made_slanted_stroke_upright():
+    # A 3-px-wide stroke leaning right by half a column per row (like an italic 1), brushed by hand.
+    image = np.zeros((28, 28), dtype=np.uint8)
+    for r in range(4, 24):
+        c = round(14 + 0.5 * (14 - r))
+        image[r, c - 1:c + 2] = 255
+    upright = deskew(image)
+    rows, cols = np.nonzero(upright > 127)
+    slope = np.polyfit(rows, cols, 1)[0]
+    assert abs(slope) < 0.05, slope  # columns per row, from 0.5 before (measured: 0.011)
+    assert abs(cols.mean() - 14) < 0.5  # the centre of mass on column 14, as MNIST has it
+    assert deskew(np.zeros((3, 784), dtype=np.uint8)).shape == (3, 784)  # empty images stay empty
+    assert not deskew(np.zeros((3, 784), dtype=np.uint8)).any()
+
+
+def test_deskew_leaves_an_upright_centred_stroke_alone_and_centres_an_upright_one():
+    image = np.zeros((1, 28, 28), dtype=np.uint8)
+    image[0, 4:24, 13:16] = 200  # centre of mass on column 14
+    np.testing.assert_array_equal(deskew(image), image)
+    moved = np.roll(image, -3, axis=2)
+    np.testing.assert_array_equal(deskew(moved), image)

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from src.errors import UserError
-from src.images import ImageError, load_digit_image, to_mnist_style
+from src.images import ImageError, load_digit_image, to_fashion_style, to_mnist_style
 
 
 def draw_seven(size=(200, 160), ink=40, paper=200, noise=4.0, seed=0):
@@ -70,9 +70,9 @@ def test_light_on_dark_gives_the_same_image(tmp_path, seven_png):
 
 
 def test_background_flag_overrides_the_guess(seven_png):
-    # Told the background is dark, only noise above the paper is "ink": not the 7.
-    told_dark = load_digit_image(seven_png, background="dark").astype(int)
-    assert np.abs(told_dark - load_digit_image(seven_png)).mean() > 20
+    # Told the background is dark, only the paper's noise would be "ink": that is no ink.
+    with pytest.raises(ImageError, match="no ink"):
+        load_digit_image(seven_png, background="dark")
     told_light = load_digit_image(seven_png, background="light")
     np.testing.assert_array_equal(told_light, load_digit_image(seven_png))
 
@@ -145,3 +145,60 @@ def test_truncated_image(tmp_path, seven_png):
 
 def test_missing_image(tmp_path):
     assert_image_error(tmp_path / "nowhere.png", "no such file")
+
+
+def test_white_ink_on_a_transparent_canvas_reads(tmp_path):
+    # What a drawing page sends: white strokes, opaque where drawn, on a fully transparent canvas.
+    seven = draw_seven(noise=0, ink=0, paper=255)
+    rgba = np.full((160, 200, 4), 255, dtype=np.uint8)
+    rgba[..., 3] = 255 - seven
+    canvas = save(rgba, tmp_path / "canvas.png")
+    on_white = save(seven, tmp_path / "white.png")
+    np.testing.assert_array_equal(load_digit_image(canvas), load_digit_image(on_white))
+
+
+def test_a_file_object_is_named_by_its_name_or_as_the_image(seven_png):
+    import io
+
+    data = seven_png.read_bytes()
+    np.testing.assert_array_equal(load_digit_image(io.BytesIO(data)), load_digit_image(seven_png))
+    for source, name, expected in [(io.BytesIO(b"not a picture"), None, "the image: not an image"),
+                                   (io.BytesIO(b"not a picture"), "upload.png", "upload.png: not an image")]:
+        with pytest.raises(ImageError) as info:
+            load_digit_image(source, name=name)
+        assert str(info.value).startswith(expected) and "BytesIO" not in str(info.value), info.value
+
+
+def test_an_animated_gif_is_refused_in_one_line(tmp_path):
+    frames = [Image.fromarray(draw_seven(seed=k)) for k in range(3)]
+    gif = tmp_path / "moving.gif"
+    frames[0].save(gif, save_all=True, append_images=frames[1:])
+    assert_image_error(gif, "holds 3 frames")
+
+
+def test_a_huge_image_is_refused_before_it_is_decoded(tmp_path):
+    # A PNG whose header says 12000 x 12000 (decoded: 144 MB a channel); its pixels are never read.
+    import struct
+    import zlib
+
+    small = tmp_path / "small.png"
+    Image.new("L", (10, 10), 200).save(small)
+    data = bytearray(small.read_bytes())
+    ihdr = data[12:29]  # b"IHDR", width, height, depth, colour type, ...
+    ihdr[4:12] = struct.pack(">II", 12000, 12000)
+    data[12:33] = ihdr + struct.pack(">I", zlib.crc32(ihdr))
+    huge = tmp_path / "huge.png"
+    huge.write_bytes(bytes(data))
+    assert_image_error(huge, "12000 x 12000 pixels is more than this reads")
+
+
+def test_fashion_recipe_keeps_a_fashion_mnist_image_as_it_was():
+    # A Fashion-MNIST-like item: light, textured, touching top and bottom, centred, on black.
+    item = np.zeros((28, 28))
+    item[:, 8:20] = np.linspace(0.3, 0.9, 12)[None, :]
+    out = to_fashion_style(item)
+    np.testing.assert_array_equal(out, np.rint(item * 255).astype(np.uint8))
+    # The same drawn dark on white paper, smaller and off-centre, comes to the same frame.
+    photo = np.ones((100, 120))
+    photo[10:66, 30:54] = 1 - np.repeat(np.repeat(item[:, 8:20], 2, axis=0), 2, axis=1)
+    assert np.abs(to_fashion_style(photo).astype(int) - out).max() <= 26  # the 2x reduction's edges

@@ -13,7 +13,7 @@ import pytest
 
 import src
 from src.errors import UserError
-from src.modelfile import FORMAT_VERSION, KEYS, ModelFileError, load_model, save_model
+from src.modelfile import FORMAT_VERSION, KEYS, KEYS_SINCE_2, ModelFileError, load_model, save_model
 from src.models import BinaryModel, SoftmaxModel
 
 DIGITS = [str(d) for d in range(10)]
@@ -64,9 +64,47 @@ def test_binary_round_trip_predicts_the_same(tmp_path):
 def test_file_holds_only_plain_arrays(tmp_path):
     save_softmax(tmp_path / "m.npz")
     with np.load(tmp_path / "m.npz", allow_pickle=False) as npz:
-        assert sorted(npz.files) == sorted(KEYS)
+        assert sorted(npz.files) == sorted(KEYS + KEYS_SINCE_2)
         assert all(npz[key].dtype.kind in "fiU" for key in npz.files)
         assert int(npz["format_version"]) == FORMAT_VERSION
+
+
+def edited(path, drop=(), **changes):
+    """The model file at `path` with keys dropped or replaced, written back (by hand, as np.savez does)."""
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {key: npz[key] for key in npz.files if key not in drop}
+    arrays.update({key: np.array(value) for key, value in changes.items()})
+    with open(path, "wb") as f:
+        np.savez(f, **arrays)
+    return path
+
+
+def test_recipe_and_deskew_come_back(tmp_path):
+    saved = load_model(save_softmax(tmp_path / "m.npz", deskew=True))
+    assert (saved.recipe, saved.deskew) == ("mnist", True)
+    fashion = load_model(save_softmax(tmp_path / "f.npz", dataset="fashion-mnist"))
+    assert (fashion.recipe, fashion.deskew) == ("fashion-mnist", False)  # the dataset's own recipe
+
+
+def test_format_1_file_still_loads_with_its_datasets_recipe(tmp_path):
+    for dataset in ("mnist", "fashion-mnist"):
+        path = edited(save_softmax(tmp_path / f"{dataset}.npz", dataset=dataset), drop=KEYS_SINCE_2,
+                       format_version=np.int64(1))
+        saved = load_model(path)
+        assert (saved.recipe, saved.deskew) == (dataset, False)
+
+
+@pytest.mark.parametrize("drop, changes, phrase", [
+    (("recipe",), {}, "lacks recipe"),
+    ((), {"recipe": "cifar"}, "unknown image recipe 'cifar'"),
+    ((), {"deskew": np.int64(2)}, "deskew is 2"),
+    ((), {"deskew": "yes"}, "deskew should be a single integer"),
+])
+def test_bad_format_2_fields_are_one_line(tmp_path, drop, changes, phrase):
+    path = edited(save_softmax(tmp_path / "m.npz"), drop=drop, **changes)
+    with pytest.raises(ModelFileError) as info:
+        load_model(path)
+    assert phrase in str(info.value) and str(path) in str(info.value) and "\n" not in str(info.value)
 
 
 def test_failed_save_leaves_the_old_file(tmp_path):

@@ -19,6 +19,7 @@ from PIL import Image, ImageDraw
 
 from src.cli import run
 from src.data import one_hot_encode, pre_process_images
+from src.images import ImageError
 from src.mnist import load_mnist
 from src.modelfile import load_model, save_model
 from src.models import BinaryModel, SoftmaxModel
@@ -210,3 +211,30 @@ def test_show_must_be_a_folder(fashion_model, photos, capsys):
     with pytest.raises(SystemExit) as info:
         main([fashion_model, *photos, "--show", photos[0]])
     assert info.value.code == 2 and "--show" in capsys.readouterr().err
+
+
+def test_see_applies_what_the_model_file_says(tmp_path, photos):
+    import io
+
+    from src.data import deskew
+    from src.images import load_digit_image
+    from src.predict import see
+
+    model = SoftmaxModel()
+    plain = load_model(save_model(tmp_path / "plain.npz", model, kind="softmax", dataset="mnist",
+                                  class_names=[str(d) for d in range(10)], hyperparameters={}, metrics={}))
+    skewed = load_model(save_model(tmp_path / "deskew.npz", model, kind="softmax", dataset="mnist",
+                                   class_names=[str(d) for d in range(10)], hyperparameters={}, metrics={},
+                                   deskew=True))
+    seven = photos[0]
+    as_digit = load_digit_image(seven)
+    np.testing.assert_array_equal(see(plain, seven), as_digit)
+    np.testing.assert_array_equal(see(skewed, seven), deskew(as_digit))
+    assert np.abs(see(skewed, seven).astype(int) - as_digit).sum() > 0  # the 7's stem leans: it moved
+    with open(seven, "rb") as f:
+        np.testing.assert_array_equal(see(skewed, io.BytesIO(f.read())), see(skewed, seven))
+    fashion = load_model(save_model(tmp_path / "fashion.npz", model, kind="softmax", dataset="fashion-mnist",
+                                    class_names=FASHION, hyperparameters={}, metrics={}))
+    np.testing.assert_array_equal(see(fashion, seven), load_digit_image(seven, recipe="fashion-mnist"))
+    with pytest.raises(ImageError, match=r"^drawing\.png: not an image"):
+        see(plain, io.BytesIO(b"<svg/>"), name="drawing.png")

@@ -138,7 +138,7 @@ def test_a_zip_bomb_is_refused_without_inflating_it(tmp_path, good, lies):
 def test_a_header_declaring_terabytes_is_refused_before_reading(tmp_path, good):
     header = npy_header((10**12, 1))  # 8 TB of float64 declared in 128 bytes
     path = write_zip(tmp_path / "huge.npz", model_members(good, w=Member("w.npy", header, file_size=len(header))))
-    assert path.stat().st_size < 3000
+    assert path.stat().st_size < 4096  # a few kilobytes: every other member of a real model file
     assert_model_file_error(path, "array 'w' declares float64 of shape [1000000000000, 1], "
                                   f"8,000,000,000,000 bytes, more than a model file ever holds ({MAX_ARRAY_BYTES:,})")
 

@@ -309,7 +309,8 @@ def fashion_table(runs, count):
         for label, model, code in runs:
             saved = load_model(model)
             inputs = deskew(X) if saved.deskew else X
-            arrays = np.mean(saved.model.predict(pre_process_images(inputs)).ravel() == y)
+            X_in = pre_process_images(inputs, dtype=saved.model.w.dtype)
+            arrays = np.mean(saved.model.predict(X_in).ravel() == y)
             got = predictions(model, code, paths)
             names = saved.class_names
             png = np.mean([got.get(p) == names[t] for p, t in zip(paths, y)])

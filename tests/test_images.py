@@ -71,7 +71,7 @@ def test_light_on_dark_gives_the_same_image(tmp_path, seven_png):
 
 def test_background_flag_overrides_the_guess(seven_png):
     # Told the background is dark, only the paper's noise would be "ink": that is no ink.
-    with pytest.raises(ImageError, match="no ink"):
+    with pytest.raises(ImageError, match="no ink: told the background is dark, but it is light"):
         load_digit_image(seven_png, background="dark")
     told_light = load_digit_image(seven_png, background="light")
     np.testing.assert_array_equal(told_light, load_digit_image(seven_png))

@@ -257,10 +257,12 @@ def _ink(reflectance, window):
     reflectance = box_mean(reflectance, 3)
     paper = paper_level(reflectance, window)
     ink = 1 - reflectance / np.maximum(paper, MIN_CONTRAST)
-    # The camera's noise and the paper's grain, seen on the paper (most of the image): a robust sigma.
-    noise = 1.4826 * float(np.median(np.abs(ink - np.median(ink))))
+    # The paper (most of the image) sits at the median, a little above 0 (the closing follows
+    # the brighter grain); the camera's noise and the paper's grain around it, as a robust sigma.
+    paper_ink = float(np.median(ink))
+    noise = 1.4826 * float(np.median(np.abs(ink - paper_ink)))
     np.clip(ink, 0, 1, out=ink)
-    ink[ink < max(otsu_threshold(ink), NOISE_SIGMAS * noise)] = 0
+    ink[ink < max(otsu_threshold(ink), paper_ink + NOISE_SIGMAS * noise)] = 0
     return ink, float(np.median(paper))
 
 

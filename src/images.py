@@ -231,8 +231,9 @@ def ink_white_on_black(gray, background="auto"):
         # a clean page, it is the paper), and it stands out more (the wrong way round of a
         # shadowed page finds the shadow's edge).
         found = [_ink(unit if light else 1 - unit, window) for light in (True, False)]
-        plausible = [ink[ink > 0].mean() if paper >= MIN_PAPER and 0 < np.count_nonzero(ink) < MAX_INK * ink.size
-                     else -1.0 for ink, paper in found]
+        plausible = [ink[ink > 0].mean()
+                     if paper >= MIN_PAPER and 0 < np.count_nonzero(ink) < MAX_INK * ink.size else -1.0
+                     for ink, paper in found]
         if plausible[0] != plausible[1]:
             return found[int(plausible[1] > plausible[0])][0]
         level = float(np.median(border(unit)))  # neither is plausible: the border decides
@@ -391,7 +392,7 @@ def stroke_width(ink):
     (a stroke of width s and length L has area s L and an outline of about 2 L)."""
     mask = ink > 0
     padded = np.pad(mask, 1)
-    outline = (np.count_nonzero(padded[1:] != padded[:-1]) + np.count_nonzero(padded[:, 1:] != padded[:, :-1]))
+    outline = np.count_nonzero(padded[1:] != padded[:-1]) + np.count_nonzero(padded[:, 1:] != padded[:, :-1])
     return 2 * np.count_nonzero(mask) / max(outline, 1)
 
 

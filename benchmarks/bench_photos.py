@@ -48,7 +48,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageFilter
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -91,8 +91,8 @@ def page(shape, colour, rng, grain=0.0):
     out[...] = colour
     if grain:
         fine = rng.normal(0, grain, shape)
-        coarse = np.asarray(Image.fromarray(rng.normal(0, 1, (shape[0] // 8 + 1, shape[1] // 8 + 1))
-                                            .astype(np.float32)).resize(shape[::-1], Image.Resampling.BICUBIC))
+        blotches = rng.normal(0, 1, (shape[0] // 8 + 1, shape[1] // 8 + 1)).astype(np.float32)
+        coarse = np.asarray(Image.fromarray(blotches).resize(shape[::-1], Image.Resampling.BICUBIC))
         out += (fine + grain * coarse)[..., None]
     return out
 
@@ -133,7 +133,8 @@ def gradient(shape, rng, low):
 
 
 def shadow(shape, rng, light, cover):
-    """Illumination [H, W]: `light` over about `cover` of the page behind a soft, straight edge, 1 elsewhere."""
+    """Illumination [H, W]: `light` over about `cover` of the page behind a soft, straight edge;
+    1 elsewhere."""
     h, w = shape
     angle = rng.uniform(0, 2 * np.pi)
     rows, cols = np.mgrid[0:h, 0:w]
@@ -188,7 +189,8 @@ def make_photo(condition, digit, rng, hand_rng):
         lines(photo, int(rng.integers(24, 35)), (120, 150, 215), margin=int(rng.integers(30, 80)),
               offset=int(rng.integers(0, 20)))
     if condition == "squared":
-        lines(photo, int(rng.integers(18, 27)), (140, 160, 190), vertical=True, offset=int(rng.integers(0, 15)))
+        lines(photo, int(rng.integers(18, 27)), (140, 160, 190), vertical=True,
+              offset=int(rng.integers(0, 15)))
     ink = {"blue": BLUE, "red": RED}.get(condition, BLACK)
     if condition == "phone" and rng.random() < 0.5:
         ink = BLUE
@@ -268,8 +270,8 @@ def write_photos(folder, per_condition, seed):
 
 # --- classifying with the real command ----------------------------------------------------------------
 
-def predictions(model, code, paths, names=None):
-    """{path: predicted class name} from `python -m src.predict MODEL PATHS --json`, run in checkout `code`."""
+def predictions(model, code, paths):
+    """{path: predicted class name} from `python -m src.predict MODEL PATHS --json`, run in `code`."""
     out = subprocess.run([sys.executable, "-m", "src.predict", str(Path(model).resolve()), *paths, "--json"],
                          cwd=code, capture_output=True, text=True)
     if out.returncode not in (0, 1) or not out.stdout.strip():
@@ -309,7 +311,8 @@ def fashion_table(runs, count):
         for label, model, code in runs:
             saved = load_model(model)
             inputs = deskew(X) if saved.deskew else X
-            arrays = np.mean(saved.model.predict(pre_process_images(inputs)).ravel() == y)
+            X_in = pre_process_images(inputs, dtype=saved.model.w.dtype)
+            arrays = np.mean(saved.model.predict(X_in).ravel() == y)
             got = predictions(model, code, paths)
             names = saved.class_names
             png = np.mean([got.get(p) == names[t] for p, t in zip(paths, y)])

@@ -80,7 +80,8 @@ def load_data(settings, data_dir=None, batch_flag=False):
     else:
         split = load_full_mnist(s.train_size, s.val_size, s.seed, data_dir, s.dataset)
     check_split(split, settings, batch_flag)
-    X_train, X_val, X_test = (pre_process_images(deskew(X) if s.deskew else X, DTYPE) for X in split[::2])
+    images = [deskew(X) if s.deskew else X for X in split[::2]]
+    X_train, X_val, X_test = (pre_process_images(X, DTYPE) for X in images)
     return Split(X_train, split.y_train, X_val, split.y_val, X_test, split.y_test)
 
 

@@ -31,6 +31,9 @@ WORKING_SIZE = 560
 # Less contrast than this (in [0, 1] grey levels, ~8 of 255) is no ink at all.
 MIN_CONTRAST = 8 / 255
 BACKGROUNDS = ("auto", "light", "dark")
+# Strokes thinner than this at the 20-px size are widened to it: MNIST's strokes are 2-3 px
+# wide at that size, a 1-px pen in a 300-px drawing would be 0.07 px.
+MIN_STROKE = 2.0
 # Fashion-MNIST's trimming: rows and columns within 5% of full intensity of the background go.
 TRIM = 0.05
 # Larger images are refused before they are decoded: a 12000 x 12000 PNG would need
@@ -153,10 +156,10 @@ def to_mnist_style(gray, background="auto"):
     """
     gray = _checked_gray(gray)
     ink = ink_white_on_black(gray, background)
-    ink = largest_blob(ink, paper_window(ink.shape))
+    ink = largest_blob(ink)
     rows, cols = np.nonzero(ink)
     digit = ink[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
-    return centre_in_field(scale_to_box(digit))
+    return centre_in_field(scale_to_box(thickened(digit)))
 
 
 def to_fashion_style(gray, background="auto"):
@@ -190,7 +193,9 @@ def to_fashion_style(gray, background="auto"):
     thing = scale_to_box(thing, FIELD)
     h, w = thing.shape
     out = np.zeros((FIELD, FIELD))
-    top, left = (FIELD - h) // 2, (FIELD - w) // 2
+    # An odd margin puts its extra pixel before the object, as in Fashion-MNIST's images
+    # (measured on its training set: height 21 -> 4 rows above, 3 below).
+    top, left = (FIELD - h + 1) // 2, (FIELD - w + 1) // 2
     out[top:top + h, left:left + w] = np.minimum(thing, 1)
     return np.rint(out * 255).astype(np.uint8)
 
@@ -226,13 +231,18 @@ def ink_white_on_black(gray, background="auto"):
         # a clean page, it is the paper), and it stands out more (the wrong way round of a
         # shadowed page finds the shadow's edge).
         found = [_ink(unit if light else 1 - unit, window) for light in (True, False)]
-        plausible = [ink[ink > 0].mean() if paper >= MIN_PAPER and 0 < np.count_nonzero(ink) < MAX_INK * ink.size
-                     else -1.0 for ink, paper in found]
+        plausible = [ink[ink > 0].mean()
+                     if paper >= MIN_PAPER and 0 < np.count_nonzero(ink) < MAX_INK * ink.size else -1.0
+                     for ink, paper in found]
         if plausible[0] != plausible[1]:
             return found[int(plausible[1] > plausible[0])][0]
         level = float(np.median(border(unit)))  # neither is plausible: the border decides
         background = "light" if level >= 0.5 else "dark"
-    ink, _ = _ink(unit if background == "light" else 1 - unit, window)
+    ink, paper = _ink(unit if background == "light" else 1 - unit, window)
+    if paper < MIN_PAPER:
+        other = "light" if background == "dark" else "dark"
+        raise ImageError(f"no ink: told the background is {background}, but it is {other}; "
+                         f"try --background {other} or auto")
     if not ink.any():
         raise ImageError("no ink: nothing stands out from the paper's grain and the camera's noise; "
                          "try --background light or dark")
@@ -242,12 +252,18 @@ def ink_white_on_black(gray, background="auto"):
 def _ink(reflectance, window):
     """reflectance [H, W] in [0, 1], paper light and ink dark -> (ink in [0, 1] above its
     threshold, else 0; the paper's median level)."""
+    # Smoothed over 3 x 3 pixels: the closing would otherwise follow the brightest grain, and
+    # the ink is measured against the paper on the same smoothed image, so that the edge
+    # between a dark desk and the page, which the closing keeps, is no ink.
+    reflectance = box_mean(reflectance, 3)
     paper = paper_level(reflectance, window)
     ink = 1 - reflectance / np.maximum(paper, MIN_CONTRAST)
-    # The camera's noise and the paper's grain, seen on the paper (most of the image): a robust sigma.
-    noise = 1.4826 * float(np.median(np.abs(ink - np.median(ink))))
+    # The paper (most of the image) sits at the median, a little above 0 (the closing follows
+    # the brighter grain); the camera's noise and the paper's grain around it, as a robust sigma.
+    paper_ink = float(np.median(ink))
+    noise = 1.4826 * float(np.median(np.abs(ink - paper_ink)))
     np.clip(ink, 0, 1, out=ink)
-    ink[ink < max(otsu_threshold(ink), NOISE_SIGMAS * noise)] = 0
+    ink[ink < max(otsu_threshold(ink), paper_ink + NOISE_SIGMAS * noise)] = 0
     return ink, float(np.median(paper))
 
 
@@ -258,79 +274,85 @@ MIN_PAPER = 0.25
 # Ink is darker than the paper by more than this many times the paper's noise (a robust
 # sigma): on blank paper the darkest of 300,000 pixels of Gaussian noise is about 5 sigma.
 NOISE_SIGMAS = 6.0
-# The paper is estimated on a copy at most this many pixels on its longer side: light
-# changes slowly, and the estimate costs little.
-PAPER_SIZE = 128
+# Blobs of ink are found on a copy at most this many pixels on its longer side.
+BLOB_SIZE = 128
 
 
 def paper_window(shape):
-    """The side of the square, in pixels of a PAPER_SIZE copy, wider than any stroke: 1/6 of the shorter side."""
-    scale = min(1.0, PAPER_SIZE / max(shape))
-    return max(3, int(min(shape) * scale / 6) | 1)
+    """The side of a square wider than any stroke, in pixels of an image of `shape`: 1/6 of its
+    shorter side (a digit's strokes are about a tenth of its height, and it fits in the image)."""
+    return max(3, int(min(shape) / 6) | 1)
 
 
-def _small(image):
+def _small(image, size=BLOB_SIZE):
+    """image [H, W] reduced (by area) to at most `size` pixels on its longer side."""
     h, w = image.shape
-    scale = min(1.0, PAPER_SIZE / max(h, w))
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return np.asarray(Image.fromarray(image.astype(np.float32)).resize(size, Image.Resampling.BOX),
+    scale = min(1.0, size / max(h, w))
+    out = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return np.asarray(Image.fromarray(image.astype(np.float32)).resize(out, Image.Resampling.BOX),
                       dtype=np.float64)
 
 
-def _large(small, shape):
-    return np.asarray(Image.fromarray(small.astype(np.float32)).resize(shape[::-1], Image.Resampling.BILINEAR),
-                      dtype=np.float64)
+def _running(image, size, ufunc):
+    """ufunc (np.maximum or np.minimum) over `size` consecutive values along the last axis, centred,
+    edges repeated. Van Herk and Gil-Werman's method: a running extreme forward and backward
+    through blocks of `size`, so each pixel costs three operations whatever the window."""
+    half = size // 2
+    n = image.shape[-1]
+    blocks = -(-(n + 2 * half) // size)
+    padded = np.pad(image, [(0, 0)] * (image.ndim - 1) + [(half, blocks * size - n - half)], mode="edge")
+    cells = padded.reshape(*image.shape[:-1], blocks, size)
+    prefix = ufunc.accumulate(cells, axis=-1).reshape(padded.shape)
+    suffix = ufunc.accumulate(cells[..., ::-1], axis=-1)[..., ::-1].reshape(padded.shape)
+    return ufunc(suffix[..., :n], prefix[..., size - 1:size - 1 + n])
 
 
-def _rank(image, size, pick):
-    """`pick` (np.max or np.min) over a size x size square around each pixel, edges repeated."""
+def _rank(image, size, ufunc):
+    """ufunc (np.maximum or np.minimum) over the size x size square around each pixel."""
+    return _running(_running(image, size, ufunc).T, size, ufunc).T
+
+
+def box_mean(image, size):
+    """The mean over the size x size square around each pixel, edges repeated."""
     half = size // 2
     padded = np.pad(image, half, mode="edge")
-    rows = pick(np.lib.stride_tricks.sliding_window_view(padded, size, axis=0), axis=-1)
-    return pick(np.lib.stride_tricks.sliding_window_view(rows, size, axis=1), axis=-1)
+    sums = np.pad(padded.cumsum(axis=0).cumsum(axis=1), ((1, 0), (1, 0)))
+    h, w = image.shape
+    return (sums[size:size + h, size:size + w] - sums[:h, size:size + w]
+            - sums[size:size + h, :w] + sums[:h, :w]) / size**2
 
 
 def closing(image, size):
     """Grey closing: the largest, then the smallest value in a size x size square; it fills
-    every dark feature narrower than the square and keeps everything larger."""
-    return _rank(_rank(image, size, np.max), size, np.min)
-
-
-def opening(image, size):
-    """Grey opening: it removes every light feature narrower than the square."""
-    return _rank(_rank(image, size, np.min), size, np.max)
-
-
-def thin_features(unit, window):
-    """(dark, light): how much dark and how much light detail narrower than `window` the image holds,
-    as the mean of closing - image and image - opening on a PAPER_SIZE copy."""
-    small = _small(unit)
-    return float((closing(small, window) - small).mean()), float((small - opening(small, window)).mean())
+    every dark feature narrower than the square and keeps larger ones and their edges."""
+    return _rank(_rank(image, size, np.maximum), size, np.minimum)
 
 
 def paper_level(reflectance, window):
-    """The paper's light at every pixel [H, W]: a grey closing wider than any stroke (on a
-    PAPER_SIZE copy), smoothed, brought back to full size."""
-    small = closing(_small(reflectance), window)
-    smooth = _rank(small, 3, np.mean)
-    return _large(smooth, reflectance.shape)
+    """The paper's light at every pixel [H, W]: a grey closing wider than any stroke, with the
+    edge pixels repeated a window further: a dark band along the edge (a desk, the shadow of a
+    phone) is background, however narrow, not a stroke to fill."""
+    h, w = reflectance.shape
+    wide = np.pad(reflectance, window, mode="edge")
+    return closing(wide, window)[window:window + h, window:window + w]
 
 
-def largest_blob(ink, window):
+def largest_blob(ink):
     """ink [H, W] with only the blob of ink that holds its densest part: specks of noise, a page's
     edge or a shadow's, far from the digit, would otherwise widen the crop.
 
-    On a PAPER_SIZE copy, ink within window/2 of other ink counts as joined (a digit's strokes
+    On a BLOB_SIZE copy, ink within paper_window/2 of other ink counts as joined (a digit's strokes
     are, across small breaks); the blob grows from the centre of the densest window of ink.
     """
     small = _small(ink)
-    joined = _rank((small > 0).astype(np.float64), max(3, window // 2 | 1), np.max) > 0
-    density = _rank(small, window, np.mean)
+    window = paper_window(small.shape)
+    joined = _rank((small > 0).astype(np.float64), max(3, window // 2 | 1), np.maximum) > 0
+    density = box_mean(small, window)
     region = np.zeros_like(joined)
     region[np.unravel_index(np.argmax(density), density.shape)] = True
     region &= joined
     while True:
-        grown = (_rank(region.astype(np.float64), 3, np.max) > 0) & joined
+        grown = (_rank(region.astype(np.float64), 3, np.maximum) > 0) & joined
         if np.array_equal(grown, region):
             break
         region = grown
@@ -363,6 +385,28 @@ def otsu_threshold(values, bins=256):
         between = w0 * w1 * (s0 / w0 - s1 / w1) ** 2
     between[(w0 == 0) | (w1 == 0)] = -1
     return float(edges[1:-1][np.argmax(between)])
+
+
+def stroke_width(ink):
+    """The mean width of the strokes in ink [h, w], in pixels: 2 x area / outline length
+    (a stroke of width s and length L has area s L and an outline of about 2 L)."""
+    mask = ink > 0
+    padded = np.pad(mask, 1)
+    outline = np.count_nonzero(padded[1:] != padded[:-1]) + np.count_nonzero(padded[:, 1:] != padded[:, :-1])
+    return 2 * np.count_nonzero(mask) / max(outline, 1)
+
+
+def thickened(digit, box=BOX):
+    """digit [h, w] with its strokes widened, if they are thinner than MIN_STROKE at the size of
+    `box`, to that width (a 1-px pen in a large drawing would become a faint, broken hairline)."""
+    factor = box / max(digit.shape)
+    width = stroke_width(digit)
+    target = MIN_STROKE / factor
+    if width >= target:
+        return digit
+    size = int(round(target - width)) | 1  # a maximum over `size` pixels widens a stroke by size - 1
+    padded = np.pad(digit, size // 2)
+    return _rank(padded, size, np.maximum)
 
 
 def scale_to_box(digit, box=BOX):

@@ -350,15 +350,32 @@ def largest_blob(ink):
     density = box_mean(small, window)
     region = np.zeros_like(joined)
     region[np.unravel_index(np.argmax(density), density.shape)] = True
-    region &= joined
-    while True:
-        grown = (_rank(region.astype(np.float64), 3, np.maximum) > 0) & joined
-        if np.array_equal(grown, region):
-            break
-        region = grown
+    region = connected_component(region & joined, joined)
     keep = np.asarray(Image.fromarray(region).resize(ink.shape[::-1], Image.Resampling.NEAREST))
     kept = np.where(keep, ink, 0)
     return kept if kept.any() else ink
+
+
+def connected_component(seed, joined):
+    """The pixels of `joined` [H, W] (bool) 8-connected to `seed` (bool, within joined)."""
+    region = seed
+    while True:
+        # One 8-neighbour step, then whole runs of joined pixels along rows and columns at once:
+        # the same fixed point as single steps, in as many rounds as the blob has turns rather
+        # than pixels across (see() on a drawing: 96 -> 40 ms, benchmarks/bench_draw.py).
+        grown = (_rank(region.astype(np.float64), 3, np.maximum) > 0) & joined
+        grown = _fill_runs(_fill_runs(grown, joined).T, joined.T).T
+        if np.array_equal(grown, region):
+            return region
+        region = grown
+
+
+def _fill_runs(region, joined):
+    """region [H, W] grown to every run of `joined` along a row that holds a pixel of it."""
+    starts = joined.copy()
+    starts[:, 1:] &= ~joined[:, :-1]  # a run starts where joined begins, or at a row's first pixel
+    runs = np.cumsum(starts.ravel()).reshape(joined.shape)  # each run's own number along its row
+    return joined & np.isin(runs, runs[region & joined])
 
 
 def border(gray):

@@ -279,3 +279,22 @@ def test_a_1px_pen_stroke_reads_like_a_thick_one(tmp_path):
             for k, c in enumerate((thin, thick))]
     assert np.count_nonzero(seen[0] > 128) >= 0.8 * np.count_nonzero(seen[1] > 128)
     assert np.abs(seen[0].astype(int) - seen[1]).mean() <= 15
+
+
+
+def test_the_blob_kept_is_the_8_connected_component_of_the_densest_ink():
+    """connected_component reaches exactly what one 8-neighbour step at a time reaches (random masks)."""
+    from src.images import _rank, connected_component
+
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        joined = rng.random((40, 50)) < 0.45
+        seed = np.zeros_like(joined)
+        seed[np.unravel_index(np.argmax(joined), joined.shape)] = True
+        naive = seed
+        while True:  # the definition: grow by one step until nothing changes
+            grown = (_rank(naive.astype(np.float64), 3, np.maximum) > 0) & joined
+            if np.array_equal(grown, naive):
+                break
+            naive = grown
+        assert np.array_equal(connected_component(seed, joined), naive)

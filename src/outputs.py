@@ -93,7 +93,7 @@ def check_out_dir(out_dir):
         if path.exists() and not path.is_dir():
             raise OutputError(f"--out-dir {path} is a file, not a folder: choose another --out-dir.")
         path.mkdir(parents=True, exist_ok=True)
-        _write_probe(path)
+        write_probe(path)
     except OSError as err:
         raise OutputError(_cannot(f"cannot write to --out-dir {path}", err)) from None
     remove_stale_parts(path)
@@ -109,9 +109,9 @@ def is_symlink_loop(path):
     return False
 
 
-def _write_probe(folder):
+def write_probe(folder, what="out-dir-check"):
     """Create, fill, flush and remove a small file in `folder`: raises the OSError writing would."""
-    fd, probe = tempfile.mkstemp(dir=folder, prefix=part_prefix("out-dir-check"), suffix=".part")
+    fd, probe = tempfile.mkstemp(dir=folder, prefix=part_prefix(what), suffix=".part")
     try:
         os.write(fd, b"probe\n")
         os.fsync(fd)

@@ -23,7 +23,6 @@ import json
 import os
 import stat
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -31,10 +30,9 @@ import numpy as np
 from .cli import run
 from .data import deskew, pre_process_images
 from .errors import UserError, printable
-from .fileio import part_prefix
 from .images import BACKGROUNDS, ImageError, load_digit_image
 from .modelfile import load_model
-from .outputs import is_symlink_loop, note_written
+from .outputs import is_symlink_loop, note_written, write_probe
 
 TOP = 3  # classes shown per image
 
@@ -136,13 +134,7 @@ def check_show_folder(folder):
         raise UserError(f"--show {printable(str(folder))} is {what}: fix the link or choose another --show folder.")
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(dir=folder, prefix=part_prefix("show-check"), suffix=".part")
-        try:
-            os.write(fd, b"probe\n")
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-            os.unlink(probe)
+        write_probe(folder, "show-check")
     except OSError as err:
         raise UserError(f"--show {printable(str(folder))}: cannot write there ({err.strerror}): "
                         f"{_advice(err)}.") from None
